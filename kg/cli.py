@@ -1,0 +1,386 @@
+"""The ``kg`` command: thin click commands, each calling one library function."""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from pathlib import Path
+
+import click
+
+from kg import __version__
+from kg.errors import KGError
+
+__all__ = ["cli", "main", "Session", "format_option", "layer_option", "pass_session", "emit", "write_atomic"]
+
+LANGS = ("en", "zh-Hant")
+
+
+class Session:
+    """What the global options select: the user's data files, the display language, the store."""
+
+    def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True):
+        self.data, self.lang, self.validate = data, lang, validate
+
+    @cached_property
+    def store(self):
+        from kg.store import load_store
+
+        if self.data:
+            click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
+        return load_store(self.data, validate=self.validate)
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def format_option(*extra: str, default: str = "table"):
+    """``--format table|json|csv`` (plus ``extra`` formats)."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(("table", "json", "csv") + extra), default=default,
+        show_default=True, help="Output format.",
+    )
+
+
+def layer_option(default: str = "all"):
+    return click.option(
+        "--layer", type=click.Choice(("article", "context", "user", "all")), default=default, show_default=True,
+        help="Use only relationships and claims from sources of this layer.",
+    )
+
+
+def emit(text: str) -> None:
+    """Data goes to stdout (messages go to stderr with ``click.echo(..., err=True)``)."""
+    click.echo(text, nl=False)
+
+
+def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + rename), never overwriting a file
+    without ``--force`` or a confirmation at a terminal."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    if path.exists() and not force:
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            click.confirm(f"{path} exists; overwrite it?", abort=True, err=True)
+        else:
+            raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class KGGroup(click.Group):
+    """Turns library errors into a one-line message and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KGError as exc:
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            click.echo(f"Error: {lines[0]}", err=True)
+            for line in lines[1:]:
+                click.echo(f"  {line}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=KGGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False),
+              help="A user file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML or CSV) to load beside the "
+                   "bundled graph, into its own named graph. Repeatable.")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True, help="Display language.")
+@click.option("--no-validate", is_flag=True, help="Skip SHACL validation of --data files.")
+@click.version_option(__version__, prog_name="kg")
+@click.pass_context
+def cli(ctx, data, lang, no_validate):
+    """Query the knowledge graph of the AI industry's circular money flows.
+
+    \b
+    Examples:
+      kg info
+      kg show OpenAI
+      kg --lang zh-Hant show 微軟
+      kg claims --section truth2 --kind prediction
+      kg --data my-deals.csv show Oracle
+    """
+    ctx.obj = Session(tuple(data), lang, validate=not no_validate)
+
+
+@cli.command()
+@format_option()
+@pass_session
+def info(session, fmt):
+    """Counts by type, relationship kind and source; the files loaded.
+
+    \b
+    Examples:
+      kg info
+      kg info --format json
+    """
+    from kg.explore import info as info_of
+    from kg.output import render
+
+    data = info_of(session.store)
+    if fmt == "json":
+        return emit(render(data, "json"))
+    rows = [
+        {"group": group, "key": r["key"], "layer": r["layer"] or "", "count": r["count"]}
+        for group, items in data["counts"].items() for r in items
+    ]
+    rows += [{"group": "files", "key": f["path"], "layer": f["format"], "count": f["quads"]} for f in data["files"]]
+    rows.append({"group": "total", "key": f"triples in {data['graphs']} named graphs", "layer": "", "count": data["triples"]})
+    emit(render(rows, fmt, max_width=90))
+
+
+@cli.command()
+@click.option("--type", "type_name", help="Only this type: Company, Platform, Product, ActorGroup.")
+@format_option()
+@pass_session
+def entities(session, type_name, fmt):
+    """List the actors with their labels in both languages.
+
+    \b
+    Examples:
+      kg entities
+      kg entities --type ActorGroup --format csv
+    """
+    from kg.explore import list_entities
+    from kg.output import render
+
+    rows = list_entities(session.store, type_name, session.lang)
+    if fmt != "json":
+        rows = [{**r, "types": " ".join(r["types"])} for r in rows]
+    emit(render(rows, fmt, columns=["label", "label_zh", "types", "id"]))
+
+
+@cli.command()
+@click.argument("name")
+@format_option()
+@pass_session
+def show(session, name, fmt):
+    """Everything about one entity: labels, groups, relationships, claims, assessments.
+
+    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID.
+
+    \b
+    Examples:
+      kg show OpenAI
+      kg show 甲骨文 --format json
+      kg show MSFT
+    """
+    from kg.explore import show_entity
+    from kg.output import format_amount, render
+
+    data = show_entity(session.store, name, session.lang)
+    if fmt == "json":
+        return emit(render(data, "json"))
+    if fmt == "csv":
+        rows = [{"record": "relationship", **r} for r in data["relationships"]]
+        rows += [{"record": "claim", **{k: v for k, v in c.items() if k != "about"}} for c in data["claims"]]
+        return emit(render(rows, "csv", columns=sorted({k for r in rows for k in r}, key=lambda k: (k != "record", k))))
+    out = [f"{data['label']} / {data['label_zh']}  <{data['id']}>",
+           f"types: {', '.join(data['types'])}"]
+    for key, title in (("ticker", "ticker"), ("wikidata", "wikidata"), ("operated_by", "operated by")):
+        if data[key]:
+            out.append(f"{title}: {data[key]}")
+    if data["alt_labels"]:
+        out.append(f"also: {', '.join(data['alt_labels'])}")
+    if data["groups"]:
+        out.append("groups: " + "; ".join(f"{g['direction']} {g['label']}" for g in data["groups"]))
+    emit("\n".join(out) + "\n\n")
+    rels = [{
+        "dir": "→" if r["direction"] == "out" else "←", "kind": r["kind"], "other": r["other_label"],
+        "amount": format_amount(r["amount"], r["currency"], r["qualifiers"]) or (r["amount_text"] or ""),
+        "status": r["status"], "layer": r["layer"], "source": (r["source"] or "").rsplit("/", 1)[-1],
+    } for r in data["relationships"]]
+    emit(f"relationships ({len(rels)}):\n" + render(rels, "table") + "\n")
+    if data["impact_assessments"]:
+        rows = [{"verdict": a["verdict"], "short": a["short_term"], "long": a["long_term"], "rationale": a["rationale"]}
+                for a in data["impact_assessments"]]
+        emit("impact assessments:\n" + render(rows, "table", max_width=80) + "\n")
+    text_key = "excerpt" if session.lang == "zh-Hant" else "text_en"
+    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"], "source": (c["source"] or "").rsplit("/", 1)[-1]}
+              for c in data["claims"]]
+    emit(f"claims ({len(claims)}):\n" + render(claims, "table", max_width=80))
+
+
+@cli.command()
+@click.option("--about", help="Only claims about this entity (any name).")
+@click.option("--section", help="Only this section: intro, truth1, truth2, truth3, truth4, conclusion (or context-*).")
+@click.option("--kind", help="Only this kind: fact, estimate, prediction, opinion, analogy, scenario, recommendation, question.")
+@layer_option()
+@format_option()
+@pass_session
+def claims(session, about, section, kind, layer, fmt):
+    """Claims with excerpt, English rendering, section, kind and source.
+
+    \b
+    Examples:
+      kg claims --about Oracle
+      kg claims --section truth2 --kind prediction --format json
+      kg --lang zh-Hant claims --about 輝達
+    """
+    from kg.explore import list_claims
+    from kg.output import render
+
+    rows = list_claims(session.store, about, section, kind, None if layer == "all" else layer)
+    if fmt == "json":
+        return emit(render(rows, "json"))
+    text = "excerpt" if session.lang == "zh-Hant" else "text_en"
+    cols = ["line", "section", "kind", "hedge", text, "source"] if fmt == "table" else list(rows[0]) if rows else []
+    if fmt == "table":
+        rows = [{**r, "source": (r["source"] or "").rsplit("/", 1)[-1]} for r in rows]
+    emit(render(rows, fmt, columns=cols, max_width=70))
+
+
+@cli.command()
+@format_option()
+@click.option("--strict", is_flag=True, help="Exit 1 when a paragraph or bullet has no claim.")
+@pass_session
+def coverage(session, fmt, strict):
+    """Which claims cover each paragraph and bullet of the article (section → claims).
+
+    \b
+    Examples:
+      kg coverage
+      kg coverage --strict --format csv
+    """
+    from kg.explore import coverage as coverage_of
+    from kg.output import render
+
+    rows = coverage_of(session.store)
+    if fmt != "json":
+        rows = [{**r, "claim_ids": " ".join(r["claim_ids"])} for r in rows]
+    emit(render(rows, fmt, columns=["section", "line", "paragraph_kind", "claims", "claim_ids"], max_width=100))
+    gaps = [r for r in rows if r["claims"] == 0 and r["paragraph_kind"] != "metadata"]
+    click.echo(f"{len(rows) - len(gaps)} of {len(rows)} paragraphs covered"
+               + (f"; uncovered lines: {', '.join(str(r['line']) for r in gaps)}" if gaps else ""), err=True)
+    if strict and gaps:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@pass_session
+def validate(session, files):
+    """Validate the bundled graph (and FILES) against the SHACL shapes and the vocabulary.
+
+    Prints one line per failing node and constraint; exits 1 when anything fails.
+
+    \b
+    Examples:
+      kg validate
+      kg validate my-deals.ttl
+    """
+    from kg.store import load_store
+    from kg.validate import validate_store
+
+    store = load_store(tuple(session.data) + tuple(files), validate=False)
+    report = validate_store(store, graphs=None)
+    click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
+               f"{report['focus_nodes']} shapes' focus nodes checked", err=True)
+
+
+@cli.command()
+@click.argument("name_or_file")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind a declared parameter (repeatable). Entities may be given by any name.")
+@click.option("--list", "list_only", is_flag=True, help="List the named queries and their parameters.")
+@format_option("turtle", "nt", "jsonld")
+@pass_session
+def query(session, name_or_file, params, list_only, fmt):
+    """Run a named query from queries/ (or a .rq file) with bound parameters.
+
+    Parameters are bound as values, never pasted into the query text.
+
+    \b
+    Examples:
+      kg query relationships --param layer=context
+      kg query claims-about --param about=Oracle --format json
+      kg query my-query.rq
+      kg query list --list
+    """
+    from kg.explore import run_named_query
+    from kg.output import render
+    from kg.queries import list_queries
+
+    if list_only:
+        rows = [{"name": q.name, "params": " ".join(f"?{p.name}{'?' if p.optional else ''}:{p.type}" for p in q.params),
+                 "description": q.description} for q in list_queries().values()]
+        return emit(render(rows, "json" if fmt == "json" else "table", max_width=90))
+    bound = {}
+    for item in params:
+        if "=" not in item:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--param")
+        key, value = item.split("=", 1)
+        bound[key.strip().lstrip("?")] = value
+    form, result = run_named_query(session.store, name_or_file, bound)
+    if form == "ASK":
+        return emit(render([{"result": result}], fmt if fmt in ("table", "json", "csv") else "json"))
+    if form == "SELECT":
+        if fmt not in ("table", "json", "csv"):
+            raise click.BadParameter(f"{fmt} is for CONSTRUCT/DESCRIBE queries", param_hint="--format")
+        return emit(render(result, fmt))
+    from kg.export import serialize_triples
+
+    emit(serialize_triples(result, "turtle" if fmt in ("table", "json", "csv") else fmt))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld")), default="trig",
+              show_default=True, help="RDF serialisation.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@layer_option()
+@pass_session
+def export(session, fmt, output, force, layer):
+    """Export the loaded graph (bundled + --data) as RDF.
+
+    Triple formats (turtle, nt) hold the union of the graphs; dataset formats (trig, nquads,
+    jsonld) keep one named graph per source.
+
+    \b
+    Examples:
+      kg export --format trig -o ai-capital-kg.trig
+      kg export --format nt --layer article
+    """
+    from kg.export import export_store
+
+    data = export_store(session.store, fmt, None if layer == "all" else layer)
+    if output:
+        write_atomic(output, data, force=force)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def _register_extensions() -> None:
+    """Commands of the other areas live in their own modules and register on ``cli``."""
+    import importlib
+
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_register_extensions()
+
+
+def main() -> None:
+    cli(prog_name="kg")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

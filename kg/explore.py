@@ -1,0 +1,236 @@
+"""Read-only views of the graph behind kg info, entities, show, claims and coverage."""
+
+from __future__ import annotations
+
+from kg.entities import label_of, resolve
+from kg.errors import InputError, QueryError
+from kg.queries import load_query
+from kg.vocab import KG
+
+__all__ = [
+    "info", "list_entities", "show_entity", "list_claims", "coverage", "run_named_query",
+    "LAYERS", "layer_iri", "local_name",
+]
+
+LAYERS = {"article": KG.ArticleLayer, "context": KG.ContextLayer, "user": KG.UserLayer}
+
+
+def layer_iri(name: str | None) -> str | None:
+    """``article`` → ``kg:ArticleLayer``; ``all`` or ``None`` → no restriction."""
+    if name in (None, "all"):
+        return None
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise InputError(f"unknown layer {name!r}; expected one of {', '.join(list(LAYERS) + ['all'])}") from None
+
+
+def local_name(iri: str | None) -> str:
+    return "" if not iri else iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def info(kg) -> dict:
+    """Counts by type, relationship kind and source, plus the files loaded."""
+    counts: dict[str, list[dict]] = {}
+    for row in kg.select(load_query("info-counts").text):
+        counts.setdefault(row["group"], []).append(
+            {"key": row["key"], "layer": row["layer"], "count": row["count"]}
+        )
+    files = [
+        {"path": f.path, "format": f.format, "quads": f.quads, "bundled": f.bundled, "graphs": f.graphs}
+        for f in kg.files
+    ]
+    return {"triples": len(kg), "graphs": len(kg.graphs()), "counts": counts, "files": files}
+
+
+def list_entities(kg, type_name: str | None = None, lang: str = "en") -> list[dict]:
+    """Every actor: ``id``, ``label``, ``label_zh``, ``types``."""
+    bindings = {}
+    if type_name:
+        cls = _class_iri(kg, type_name)
+        bindings["type"] = cls
+    rows = kg.select(load_query("entities").text, bindings)
+    seen: dict[str, dict] = {}
+    for r in rows:
+        entry = seen.setdefault(r["id"], {
+            "id": r["id"], "label": r["label"], "label_zh": r["label_zh"], "types": set(),
+        })
+        entry["types"].update(local_name(t) for t in (r["types"] or "").split())
+    out = [{**e, "types": sorted(e["types"])} for e in seen.values()]
+    key = "label_zh" if lang == "zh-Hant" else "label"
+    return sorted(out, key=lambda e: (e[key] or e["label"] or "").casefold())
+
+
+def _class_iri(kg, name: str) -> str:
+    classes = {"company": KG.Company, "platform": KG.Platform, "product": KG.Product,
+               "group": KG.ActorGroup, "actorgroup": KG.ActorGroup, "actor": KG.Actor}
+    key = local_name(name).casefold()
+    if key in classes:
+        return classes[key]
+    raise InputError(f"unknown type {name!r}; expected one of Company, Platform, Product, ActorGroup, Actor")
+
+
+def show_entity(kg, name: str, lang: str = "en") -> dict:
+    """Everything about one entity: labels, types, groups, relationships, claims, assessments."""
+    iri = resolve(kg, name)
+    rows = kg.select(load_query("entity").text, {"id": iri})
+    head = rows[0] if rows else {"id": iri}
+    groups = [
+        {"direction": r["direction"], "id": r["other"], "label": label_of(kg, r["other"], lang), "source": r["source"]}
+        for r in kg.select(load_query("entity-groups").text, {"id": iri})
+    ]
+    rels = [
+        {
+            "direction": r["direction"], "relationship": r["rel"], "kind": local_name(r["kind"]),
+            "other": r["other"], "other_label": label_of(kg, r["other"], lang),
+            "amount": r["value"], "currency": r["currency"], "qualifiers": r["qualifiers"] or None,
+            "amount_text": r["amountText"], "status": r["status"], "source": r["source"], "layer": r["layer"],
+        }
+        for r in kg.select(load_query("entity-relationships").text, {"id": iri})
+    ]
+    claims = [_claim_row(r) for r in kg.select(load_query("claims-about").text, {"about": iri})]
+    assessments = [
+        {
+            "assessment": r["assessment"], "verdict": r["verdict"], "short_term": r["short"], "long_term": r["long"],
+            "short_term_text": r["short_text"], "long_term_text": r["long_text"],
+            "rationale": r["rationale_zh"] if lang == "zh-Hant" and r["rationale_zh"] else r["rationale"],
+            "claims": (r["claims"] or "").split(), "source": r["source"],
+        }
+        for r in kg.select(load_query("impact-assessments").text, {"actor": iri})
+    ]
+    return {
+        "id": iri,
+        "label": head.get("label"),
+        "label_zh": head.get("label_zh"),
+        "types": sorted(local_name(t) for t in (head.get("types") or "").split()),
+        "alt_labels": [a for a in (head.get("altLabels") or "").split("; ") if a],
+        "ticker": head.get("ticker"),
+        "wikidata": head.get("wikidata"),
+        "operated_by": head.get("operatedBy"),
+        "comment": head.get("comment"),
+        "groups": groups,
+        "relationships": rels,
+        "claims": claims,
+        "impact_assessments": assessments,
+    }
+
+
+def _claim_row(r: dict) -> dict:
+    return {
+        "id": r["id"],
+        "excerpt_zh": r["excerpt_zh"],
+        "excerpt": r["excerpt"],
+        "text_en": r["text_en"],
+        "section": r["section_name"],
+        "kind": r["kind_name"],
+        "hedge": r["hedge"] or None,
+        "about": (r["abouts"] or "").split(),
+        "source": r["source"],
+        "layer": local_name(r["layer"]),
+        "line": r["line"],
+    }
+
+
+def list_claims(kg, about: str | None = None, section: str | None = None, kind: str | None = None,
+                layer: str | None = None) -> list[dict]:
+    """Claims, filtered by entity, section notation (``truth2``), kind notation (``prediction``), layer."""
+    bindings = {"layer": layer_iri(layer)}
+    if section:
+        bindings["section"] = _concept(kg, section, "ArticleSectionScheme", "ContextSectionScheme")
+    if kind:
+        bindings["kind"] = _concept(kg, kind, "ClaimKindScheme")
+    if about:
+        bindings["about"] = resolve(kg, about)
+        rows = kg.select(load_query("claims-about").text, bindings)
+    else:
+        rows = kg.select(load_query("claims").text, bindings)
+    return [_claim_row(r) for r in rows]
+
+
+def concepts(kg, *schemes: str) -> dict[str, str]:
+    """notation → concept IRI for the given SKOS schemes of the ontology."""
+    q = (
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT ?scheme ?c ?n WHERE { ?c skos:inScheme ?scheme ; skos:notation ?n }"
+    )
+    out = {}
+    for s in schemes:
+        for r in kg.select(q, {"scheme": KG[s]}):
+            out[r["n"]] = r["c"]
+    return out
+
+
+def _concept(kg, value: str, *schemes: str) -> str:
+    table = concepts(kg, *schemes)
+    key = value.strip()
+    for notation, iri in table.items():
+        if key.casefold() in (notation.casefold(), local_name(iri).casefold()):
+            return iri
+    raise InputError(f"unknown value {value!r}; expected one of {', '.join(sorted(table))}")
+
+
+def coverage(kg) -> list[dict]:
+    """Every paragraph of each source with its claims (section → paragraphs → claims)."""
+    rows = kg.select(load_query("coverage").text)
+    return [
+        {
+            "section": r["section"], "line": r["line"], "paragraph_kind": r["paragraph_kind"],
+            "claims": r["claims"], "claim_ids": [local_name(c) for c in (r["claim_ids"] or "").split()],
+            "paragraph": r["paragraph"], "source": r["source"],
+        }
+        for r in rows
+    ]
+
+
+def run_named_query(kg, name_or_path: str, params: dict[str, str]):
+    """Run a named query (or a ``.rq`` file) with ``params`` bound through its declared types.
+
+    Returns ``(form, result)``: a list of row dicts for SELECT, a bool for ASK, triples for
+    CONSTRUCT/DESCRIBE.
+    """
+    query = load_query(name_or_path)
+    declared = {p.name: p for p in query.params}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        names = ", ".join(declared) or "none"
+        raise QueryError(f"query {query.name!r} has no parameter {', '.join(unknown)}; its parameters: {names}")
+    missing = [p.name for p in query.params if not p.optional and p.name not in params]
+    if missing:
+        raise QueryError(f"query {query.name!r} needs parameter(s): {', '.join(missing)}")
+    bindings = {name: bind_value(kg, declared[name].type, value) for name, value in params.items()}
+    form = query.form
+    if form == "SELECT":
+        return form, kg.select(query.text, bindings)
+    if form == "ASK":
+        return form, kg.ask(query.text, bindings)
+    return form, kg.construct(query.text, bindings)
+
+
+def bind_value(kg, ptype: str, value: str):
+    """Turn a command-line string into the term a parameter of type ``ptype`` expects."""
+    import pyoxigraph as ox
+
+    from kg.vocab import XSD
+
+    if ptype == "entity":
+        return ox.NamedNode(resolve(kg, value))
+    if ptype == "layer":
+        return ox.NamedNode(layer_iri(value)) if layer_iri(value) else None
+    if ptype == "iri":
+        if ":" in value and not value.startswith(("http://", "https://", "urn:")):
+            from kg.vocab import PREFIXES
+
+            prefix, _, local = value.partition(":")
+            if prefix not in PREFIXES:
+                raise InputError(f"unknown prefix {prefix!r} in {value!r}")
+            value = PREFIXES[prefix] + local
+        if not value.startswith(("http://", "https://", "urn:")):
+            raise InputError(f"expected an IRI or prefixed name, got {value!r}")
+        return ox.NamedNode(value)
+    if ptype in ("decimal", "integer"):
+        try:
+            float(value)
+        except ValueError:
+            raise InputError(f"expected a number, got {value!r}") from None
+        return ox.Literal(value, datatype=ox.NamedNode(XSD.decimal if ptype == "decimal" else XSD.integer))
+    return ox.Literal(value)

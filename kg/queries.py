@@ -1,0 +1,102 @@
+"""Named SPARQL queries: one file per query in queries/, parameters declared in its header."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from kg.errors import QueryError
+from kg.resources import queries_dir
+
+__all__ = ["NamedQuery", "Param", "load_query", "list_queries", "values_block"]
+
+# "# param ?company  entity   The company" ; a type ending in "?" marks the parameter optional.
+_PARAM = re.compile(r"^#\s*param\s+\?(\w+)\s+(\w+)(\??)\s*(.*)$")
+PARAM_TYPES = ("entity", "iri", "string", "decimal", "integer", "layer")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    optional: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A query read from ``queries/<name>.rq``: its text, description and declared parameters."""
+
+    name: str
+    path: Path
+    text: str
+    description: str
+    params: tuple[Param, ...]
+
+    @property
+    def form(self) -> str:
+        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
+        body = re.sub(r"(?is)\bPREFIX\s+\S*\s*<[^>]*>|\bBASE\s*<[^>]*>", " ", body)
+        m = re.search(r"(?i)\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", body)
+        return m.group(1).upper() if m else "SELECT"
+
+
+def parse_query_file(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    params, description = [], []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        m = _PARAM.match(line)
+        if m:
+            name, ptype, opt, desc = m.groups()
+            if ptype not in PARAM_TYPES:
+                raise QueryError(f"{path}: parameter ?{name} has unknown type {ptype!r}; expected one of {', '.join(PARAM_TYPES)}")
+            params.append(Param(name, ptype, bool(opt), desc.strip()))
+        else:
+            description.append(line.lstrip("#").strip())
+    return NamedQuery(path.stem, path, text, " ".join(d for d in description if d), tuple(params))
+
+
+@cache
+def list_queries() -> dict[str, NamedQuery]:
+    """Every named query in queries/, by name."""
+    return {p.stem: parse_query_file(p) for p in sorted(queries_dir().glob("*.rq"))}
+
+
+def load_query(name_or_path: str) -> NamedQuery:
+    """A named query by name, or any ``.rq`` file by path; unknown names list the nearest."""
+    path = Path(name_or_path)
+    if name_or_path.endswith(".rq") and path.is_file():
+        return parse_query_file(path)
+    queries = list_queries()
+    name = path.stem if name_or_path.endswith(".rq") else name_or_path
+    if name in queries:
+        return queries[name]
+    import difflib
+
+    near = difflib.get_close_matches(name, list(queries), n=5, cutoff=0.4)
+    hint = f"; nearest: {', '.join(near)}" if near else f"; available: {', '.join(queries)}"
+    raise QueryError(f"unknown query {name_or_path!r}{hint}")
+
+
+def values_block(variable: str, terms) -> str:
+    """A ``VALUES ?var { … }`` block from Oxigraph terms, serialised by the terms themselves.
+
+    The one place where values enter query text: used only where a list of values cannot be
+    bound (remote endpoints), and every term is an Oxigraph term, never a raw user string.
+    """
+    import pyoxigraph as ox
+
+    if not re.fullmatch(r"\w+", variable):
+        raise QueryError(f"bad variable name {variable!r}")
+    parts = []
+    for t in terms:
+        if not isinstance(t, (ox.NamedNode, ox.Literal)):
+            raise QueryError(f"VALUES accepts IRIs and literals, not {type(t).__name__}")
+        parts.append(str(t))
+    return f"VALUES ?{variable} {{ {' '.join(parts)} }}"

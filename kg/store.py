@@ -1,0 +1,266 @@
+"""Load the ontology, the bundled data and users' files into one Oxigraph dataset."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pyoxigraph as ox
+
+from kg.errors import InputError, ParseError, QueryError
+from kg.resources import data_dir, ontology_dir
+from kg.vocab import DCTERMS, DERIVED_GRAPH, GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
+
+__all__ = ["KGStore", "LoadedFile", "load_store", "rdf_format", "to_python", "to_term", "RDF_FORMATS"]
+
+#: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
+RDF_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+}
+#: Ontology files loaded into the ontology graph (shapes are used for validation only).
+ONTOLOGY_FILES = ("ai-capital-kg.ttl", "concepts.ttl")
+
+_NUMERIC = {XSD.decimal, XSD.double, XSD.float}
+_INTEGER = {XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger, XSD.positiveInteger}
+
+
+@dataclass
+class LoadedFile:
+    """One file loaded into the store: where from, into which graphs, how many quads."""
+
+    path: str
+    graphs: list[str]
+    quads: int
+    bundled: bool
+    format: str
+
+
+@dataclass
+class KGStore:
+    """The loaded dataset: an Oxigraph store whose default graph is the union of named graphs.
+
+    Every read goes through :meth:`select` (or :meth:`construct`/:meth:`ask`), with values
+    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted.
+    """
+
+    store: ox.Store = field(default_factory=ox.Store)
+    files: list[LoadedFile] = field(default_factory=list)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _run(self, sparql: str, bindings: Mapping[str, object] | None):
+        subs = {ox.Variable(k): to_term(v) for k, v in (bindings or {}).items() if v is not None}
+        try:
+            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+        except SyntaxError as exc:
+            raise QueryError(f"bad SPARQL: {exc}") from None
+        except RuntimeError as exc:
+            raise QueryError(str(exc)) from None
+
+    def select(self, sparql: str, bindings: Mapping[str, object] | None = None) -> list[dict]:
+        """Run a SELECT; each row a dict of variable → Python value (IRIs as ``str``)."""
+        result = self._run(sparql, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        return [{n: to_python(sol[n]) for n in names} for sol in result]
+
+    def select_terms(self, sparql: str, bindings: Mapping[str, object] | None = None):
+        """Run a SELECT and return ``(variables, rows of Oxigraph terms)``."""
+        result = self._run(sparql, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        return names, [[sol[n] for n in names] for sol in result]
+
+    def ask(self, sparql: str, bindings: Mapping[str, object] | None = None) -> bool:
+        return bool(self._run(sparql, bindings))
+
+    def construct(self, sparql: str, bindings: Mapping[str, object] | None = None) -> list:
+        return list(self._run(sparql, bindings))
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs())
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    # -- writing ---------------------------------------------------------------------------
+    def load_file(self, path: Path, *, bundled: bool = False, graph: str | None = None) -> LoadedFile:
+        """Parse one file into its own named graph(s); raises :class:`ParseError` with its line."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            from kg.csvdata import csv_to_quads
+
+            scratch = ox.Store()
+            target = graph or user_graph_iri(path, self._taken_graphs())
+            scratch.extend(csv_to_quads(path, target))
+            fmt = "csv"
+        else:
+            fmt_enum = rdf_format(path)
+            scratch = ox.Store()
+            target = graph or (None if bundled else user_graph_iri(path, self._taken_graphs()))
+            try:
+                if fmt_enum.supports_datasets:
+                    scratch.bulk_load(path=str(path), format=fmt_enum)
+                else:
+                    scratch.bulk_load(path=str(path), format=fmt_enum, to_graph=ox.NamedNode(target))
+            except SyntaxError as exc:
+                raise ParseError(path, _line_of(exc), _message_of(exc)) from None
+            except (OSError, ValueError) as exc:
+                raise ParseError(path, None, str(exc)) from None
+            fmt = fmt_enum.name.lower()
+            if fmt_enum.supports_datasets and target is not None:
+                _move_default_graph(scratch, target)
+        graphs = sorted(g.value for g in scratch.named_graphs())
+        if not bundled:
+            _ensure_sources(scratch, graphs, path)
+        quads = len(scratch)
+        self.store.extend(scratch)
+        info = LoadedFile(str(path), graphs, quads, bundled, fmt)
+        self.files.append(info)
+        return info
+
+    def derive(self) -> None:
+        """Apply ontology/rules/derive.ru (the one rule that makes shortcut triples)."""
+        derived = ox.NamedNode(DERIVED_GRAPH)
+        if self.store.contains_named_graph(derived):
+            self.store.remove_graph(derived)
+        self.store.update((ontology_dir() / "rules" / "derive.ru").read_text(encoding="utf-8"))
+
+    def _taken_graphs(self) -> set[str]:
+        return {g for f in self.files for g in f.graphs}
+
+
+def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validate: bool = True) -> KGStore:
+    """Load the ontology, the bundled graph (unless ``bundled=False``) and the user's files.
+
+    Parameters
+    ----------
+    data : paths of the user's files (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML, CSV),
+        each loaded into its own named graph under ``https://w3id.org/ai-capital-kg/graph/user/``.
+    bundled : load the bundled article and context graphs.
+    validate : validate the user's files with the project's SHACL shapes (raises
+        :class:`kg.errors.ValidationError`).
+
+    Examples
+    --------
+    >>> kg = load_store()
+    >>> kg.ask("ASK { <https://w3id.org/ai-capital-kg/resource/Microsoft> a ?t }")
+    True
+    """
+    kg = KGStore()
+    for name in ONTOLOGY_FILES:
+        kg.load_file(ontology_dir() / name, bundled=True, graph=ONTOLOGY_GRAPH)
+    if bundled:
+        for path in sorted(data_dir().glob("*.trig")):
+            kg.load_file(path, bundled=True)
+    user = [kg.load_file(Path(p)) for p in data]
+    kg.derive()
+    if validate and user:
+        from kg.validate import validate_store
+
+        validate_store(kg, graphs=[g for f in user for g in f.graphs])
+    return kg
+
+
+# -- helpers -------------------------------------------------------------------------------
+def rdf_format(path: Path) -> ox.RdfFormat:
+    try:
+        return RDF_FORMATS[Path(path).suffix.lower()]
+    except KeyError:
+        known = ", ".join(sorted(set(RDF_FORMATS) | {".csv"}))
+        raise InputError(f"{path}: unknown file type {Path(path).suffix!r}; expected one of {known}") from None
+
+
+def user_graph_iri(path: Path, taken: set[str]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(path).stem).strip("-") or "data"
+    iri, n = USER_GRAPH_BASE + slug, 2
+    while iri in taken:
+        iri, n = f"{USER_GRAPH_BASE}{slug}-{n}", n + 1
+    return iri
+
+
+def _move_default_graph(store: ox.Store, target: str) -> None:
+    default = list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    for q in default:
+        store.remove(q)
+        store.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(target)))
+
+
+def _ensure_sources(store: ox.Store, graphs: list[str], path: Path) -> None:
+    """Give every user graph that declares no source a source node of the user layer."""
+    for g in graphs:
+        gnode = ox.NamedNode(g)
+        if any(store.quads_for_pattern(None, ox.NamedNode(KG.namedGraph), gnode, None)):
+            continue
+        src = ox.NamedNode(SRC + "user-" + g.rsplit("/", 1)[-1])
+        for p, o in (
+            (RDF.type, ox.NamedNode(KG.Source)),
+            (KG.layer, ox.NamedNode(KG.UserLayer)),
+            (KG.namedGraph, gnode),
+            (DCTERMS.title, ox.Literal(path.name)),
+        ):
+            store.add(ox.Quad(src, ox.NamedNode(p), o, gnode))
+
+
+def _line_of(exc: SyntaxError) -> int | None:
+    if exc.lineno:
+        return exc.lineno
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _message_of(exc: SyntaxError) -> str:
+    return str(exc.msg if exc.msg else exc).splitlines()[0]
+
+
+def to_python(term):
+    """Oxigraph term → Python value: IRIs and blank nodes as ``str``, numbers as numbers."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt in _INTEGER:
+            return int(term.value)
+        if dt in _NUMERIC:
+            value = Decimal(term.value)
+            return int(value) if value == value.to_integral_value() else float(value)
+        if dt == XSD.boolean:
+            return term.value == "true"
+        return term.value
+    return str(term)
+
+
+def to_term(value) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    """Python value → Oxigraph term for binding. Strings that are absolute IRIs become IRIs."""
+    if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+        return value
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD.boolean))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD.integer))
+    if isinstance(value, (float, Decimal)):
+        return ox.Literal(str(Decimal(str(value))), datatype=ox.NamedNode(XSD.decimal))
+    if isinstance(value, str) and re.match(r"^[a-z][a-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", value, re.I) and (
+        value.startswith(("http://", "https://", "urn:", "mailto:"))
+    ):
+        return ox.NamedNode(value)
+    return ox.Literal(str(value))
