@@ -19,11 +19,21 @@ LANGS = ("en", "zh-Hant")
 class Session:
     """What the global options select: the user's data files, the display language, the store."""
 
-    def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True):
+    def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True, endpoint: str | None = None,
+                 update_endpoint: str | None = None, graph_store: str | None = None):
         self.data, self.lang, self.validate = data, lang, validate
+        self.endpoint, self.update_endpoint, self.graph_store = endpoint, update_endpoint, graph_store
 
     @cached_property
     def store(self):
+        """The embedded store, or a remote SPARQL endpoint when ``--endpoint`` is given."""
+        if self.endpoint:
+            from kg.remote import RemoteStore
+
+            if self.data:
+                raise click.UsageError("--data loads files into the embedded store; use `kg push --data …` "
+                                       "to load them into a remote store")
+            return RemoteStore(self.endpoint, update_endpoint=self.update_endpoint, graph_store=self.graph_store)
         from kg.store import load_store
 
         if self.data:
@@ -99,9 +109,14 @@ class KGGroup(click.Group):
                    "bundled graph, into its own named graph. Repeatable.")
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True, help="Display language.")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation of --data files.")
+@click.option("--endpoint", envvar="KG_ENDPOINT", metavar="URL",
+              help="Run every read command against this remote SPARQL 1.1 query endpoint instead of the embedded "
+                   "store (credentials from KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD).")
+@click.option("--update-endpoint", envvar="KG_UPDATE_ENDPOINT", metavar="URL", help="SPARQL 1.1 Update endpoint (kg push).")
+@click.option("--graph-store", envvar="KG_GRAPH_STORE", metavar="URL", help="SPARQL 1.1 Graph Store HTTP Protocol endpoint (kg push).")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def cli(ctx, data, lang, no_validate):
+def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
     """Query the knowledge graph of the AI industry's circular money flows.
 
     \b
@@ -112,7 +127,8 @@ def cli(ctx, data, lang, no_validate):
       kg claims --section truth2 --kind prediction
       kg --data my-deals.csv show Oracle
     """
-    ctx.obj = Session(tuple(data), lang, validate=not no_validate)
+    ctx.obj = Session(tuple(data), lang, validate=not no_validate, endpoint=endpoint,
+                      update_endpoint=update_endpoint, graph_store=graph_store)
 
 
 @cli.command()
@@ -287,7 +303,7 @@ def validate(session, files):
     store = load_store(tuple(session.data) + tuple(files), validate=False)
     report = validate_store(store, graphs=None)
     click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
-               f"{report['focus_nodes']} shapes' focus nodes checked", err=True)
+               f"{report['focus_nodes']} nodes checked", err=True)
 
 
 @cli.command()
@@ -367,7 +383,7 @@ def _register_extensions() -> None:
     """Commands of the other areas live in their own modules and register on ``cli``."""
     import importlib
 
-    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server"):
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

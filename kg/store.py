@@ -107,7 +107,7 @@ class KGStore:
 
             scratch = ox.Store()
             target = graph or user_graph_iri(path, self._taken_graphs())
-            scratch.extend(csv_to_quads(path, target))
+            scratch.extend(csv_to_quads(path, target, resolve=self._resolve_or_none))
             fmt = "csv"
         else:
             fmt_enum = rdf_format(path)
@@ -130,6 +130,7 @@ class KGStore:
             _ensure_sources(scratch, graphs, path)
         quads = len(scratch)
         self.store.extend(scratch)
+        self._invalidate()
         info = LoadedFile(str(path), graphs, quads, bundled, fmt)
         self.files.append(info)
         return info
@@ -140,6 +141,21 @@ class KGStore:
         if self.store.contains_named_graph(derived):
             self.store.remove_graph(derived)
         self.store.update((ontology_dir() / "rules" / "derive.ru").read_text(encoding="utf-8"))
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Forget what was computed from the data (name index, labels) after a change."""
+        for key in ("_name_index", "_name_display", "_labels"):
+            self.__dict__.pop(key, None)
+
+    def _resolve_or_none(self, name: str) -> str | None:
+        from kg.entities import resolve
+        from kg.errors import UnknownEntityError
+
+        try:
+            return resolve(self, name)
+        except UnknownEntityError:
+            return None
 
     def _taken_graphs(self) -> set[str]:
         return {g for f in self.files for g in f.graphs}

@@ -13,35 +13,59 @@ __all__ = [
 BASE = "https://w3id.org/ai-capital-kg/"
 
 
-class OpenNamespace(str):
-    """An IRI prefix; ``NS.term`` and ``NS["term"]`` give the full IRI as a plain string."""
+class OpenNamespace:
+    """An IRI prefix; ``NS.term`` and ``NS["term"]`` give the full IRI as a plain string.
+
+    Not a ``str`` subclass on purpose: ``DCTERMS.title`` must be the IRI, not ``str.title``.
+    """
+
+    __slots__ = ("_iri",)
+
+    def __init__(self, iri: str):
+        self._iri = iri
 
     def __getattr__(self, name: str) -> str:
-        if name.startswith("__"):
+        if name.startswith("_"):
             raise AttributeError(name)
-        return str(self) + name
+        return self._iri + name
 
-    def __getitem__(self, name) -> str:  # type: ignore[override]
-        return str(self) + name
+    def __getitem__(self, name: str) -> str:
+        return self._iri + name
+
+    def __str__(self) -> str:
+        return self._iri
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._iri!r})"
+
+    def __add__(self, other: str) -> str:
+        return self._iri + other
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self._iri)
 
 
 class StrictNamespace(OpenNamespace):
     """A namespace that fails on a term it does not declare (like rdflib's ``DefinedNamespace``
     with ``_fail = True``), without importing rdflib on the command line's start-up path."""
 
-    def __new__(cls, iri: str, terms: str):
-        ns = super().__new__(cls, iri)
-        ns._terms = frozenset(terms.split())
-        return ns
+    __slots__ = ("_terms",)
+
+    def __init__(self, iri: str, terms: str):
+        super().__init__(iri)
+        self._terms = frozenset(terms.split())
 
     def __getattr__(self, name: str) -> str:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._terms:
-            raise AttributeError(f"term {name!r} is not declared in the {str(self)} vocabulary")
-        return str(self) + name
+            raise AttributeError(f"term {name!r} is not declared in the {self._iri} vocabulary")
+        return self._iri + name
 
-    def __getitem__(self, name) -> str:  # type: ignore[override]
+    def __getitem__(self, name: str) -> str:
         return self.__getattr__(name)
 
     @property
@@ -64,7 +88,7 @@ KG = StrictNamespace(BASE + "ontology#", """
     LoopStep Loser Manufacturing MarketValue MetadataParagraph MetricScheme Mixed Negative
     Opinion Paragraph ParagraphKindScheme Platform Positive Possible Prediction Product
     QualifierScheme Question Range Recommendation Relationship RelationshipKind
-    RelationshipKindScheme RelativeWinner RemainingPerformanceObligations Reported Revenue
+    RelationshipKindScheme RelativeWinner ReferenceLayer RemainingPerformanceObligations Reported Revenue
     RevenueChannel RevenueShare Scenario SectionConclusion SectionIntro SectionTruth1
     SectionTruth2 SectionTruth3 SectionTruth4 Source Stake StatusScheme StockholdersEquity
     SupplyChannel TechnologyLicence TitleParagraph Unstated UpTo UserLayer UserSection Valuation

@@ -1,0 +1,50 @@
+"""Shared fixtures: the bundled store, a CLI runner, the seed article, small hand-made graphs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SHARED = REPO.parent / "shared"
+ARTICLE = SHARED / "seed" / "article.zh-Hant.txt"
+CONTEXT_FACTS = SHARED / "seed" / "context-facts.md"
+IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.fixture(scope="session")
+def kg_store():
+    """The bundled graph, loaded once (tests must not modify it)."""
+    from kg.store import load_store
+
+    return load_store()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """Run ``kg ARGS…`` in-process; returns click's Result (stdout and stderr kept apart)."""
+    from kg.cli import cli
+
+    def _invoke(*args, input=None):
+        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return _invoke
+
+
+@pytest.fixture(scope="session")
+def article_lines():
+    """The seed article's lines, or skip when the shared folder is absent (outside CI only)."""
+    if not ARTICLE.exists():
+        if IN_CI:
+            pytest.fail(f"{ARTICLE} is missing in CI")
+        pytest.skip("seed article not available")
+    return ARTICLE.read_text(encoding="utf-8").splitlines()
