@@ -1,0 +1,133 @@
+"""Loading: the bundled graph, users' files into their own graphs, errors with file and line."""
+
+import hashlib
+
+import pytest
+
+from conftest import DATA
+from kg.errors import InputError, ParseError, ValidationError
+from kg.store import load_store
+from kg.vocab import DERIVED_GRAPH, KG, USER_GRAPH_BASE
+
+GOOD_TTL = """@prefix kg: <https://w3id.org/ai-capital-kg/ontology#> .
+@prefix kgr: <https://w3id.org/ai-capital-kg/resource/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix u: <https://example.org/u/> .
+u:src a kg:Source ; dcterms:title "My desk notes" ; kg:layer kg:UserLayer .
+u:rel a kg:Relationship ; kg:kind kg:ChipSupply ; kg:customer kgr:Oracle ; kg:supplier kgr:AMD ; dcterms:source u:src .
+"""
+
+
+def test_bundled_graph_has_one_named_graph_per_source(kg_store):
+    graphs = kg_store.graphs()
+    assert "https://w3id.org/ai-capital-kg/graph/article" in graphs
+    context = [g for g in graphs if "/graph/context/" in g]
+    assert len(context) >= 25
+    sources = kg_store.select("PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> SELECT ?g WHERE { ?s kg:namedGraph ?g }")
+    assert set(context) <= {r["g"] for r in sources}
+
+
+def test_user_turtle_goes_into_its_own_graph_and_joins_the_union(tmp_path):
+    f = tmp_path / "my notes.ttl"
+    f.write_text(GOOD_TTL, encoding="utf-8")
+    kg = load_store([f])
+    info = kg.files[-1]
+    assert info.graphs == [USER_GRAPH_BASE + "my-notes"]
+    assert kg.ask("PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> PREFIX kgr: <https://w3id.org/ai-capital-kg/resource/> "
+                  "ASK { kgr:Oracle kg:buysFrom kgr:AMD }")
+
+
+def test_user_file_is_not_modified(tmp_path):
+    f = tmp_path / "notes.ttl"
+    f.write_text(GOOD_TTL, encoding="utf-8")
+    before = hashlib.sha256(f.read_bytes()).hexdigest()
+    load_store([f])
+    assert hashlib.sha256(f.read_bytes()).hexdigest() == before
+
+
+def test_malformed_turtle_names_file_and_line(tmp_path):
+    f = tmp_path / "bad.ttl"
+    f.write_text(GOOD_TTL + 'u:x u:y "unterminated .\n', encoding="utf-8")
+    with pytest.raises(ParseError) as err:
+        load_store([f])
+    assert err.value.line == 8
+    assert str(err.value).startswith(f"{f}:8:")
+
+
+def test_unknown_file_type_lists_the_formats(tmp_path):
+    f = tmp_path / "x.xlsx"
+    f.write_text("x")
+    with pytest.raises(InputError, match=r"unknown file type '.xlsx'.*\.ttl"):
+        load_store([f])
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_store([tmp_path / "nope.ttl"])
+
+
+def test_shacl_violation_lists_each_node_and_constraint(tmp_path):
+    f = tmp_path / "invalid.ttl"
+    f.write_text(GOOD_TTL.replace("dcterms:source u:src .", ".").replace(
+        "kg:supplier kgr:AMD", "kg:supplier kgr:AMD ; kg:amount [ a <https://schema.org/MonetaryAmount> ; "
+        "<https://schema.org/value> \"lots\" ; kg:qualifier kg:About ]"), encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        load_store([f])
+    lines = err.value.violations
+    assert any("<https://example.org/u/rel>" in v and "dcterms:source" in v for v in lines)
+    assert any("currency" in v for v in lines)
+    assert any("xsd:decimal" in v for v in lines)
+
+
+def test_undeclared_term_is_reported(tmp_path):
+    f = tmp_path / "typo.ttl"
+    f.write_text(GOOD_TTL.replace("kg:customer", "kg:custmer"), encoding="utf-8")
+    with pytest.raises(ValidationError, match="custmer"):
+        load_store([f])
+
+
+def test_trig_default_graph_goes_to_the_user_graph(tmp_path):
+    f = tmp_path / "mixed.trig"
+    f.write_text(GOOD_TTL + "\nGRAPH <https://example.org/g2> { u:a u:b u:c }\n", encoding="utf-8")
+    kg = load_store([f], validate=False)
+    assert sorted(kg.files[-1].graphs) == ["https://example.org/g2", USER_GRAPH_BASE + "mixed"]
+
+
+def test_two_files_with_one_name_get_two_graphs(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for d in ("a", "b"):
+        (tmp_path / d / "notes.ttl").write_text(GOOD_TTL.replace("u:rel", f"u:rel-{d}"), encoding="utf-8")
+    kg = load_store([tmp_path / "a" / "notes.ttl", tmp_path / "b" / "notes.ttl"])
+    assert [f.graphs for f in kg.files[-2:]] == [[USER_GRAPH_BASE + "notes"], [USER_GRAPH_BASE + "notes-2"]]
+
+
+def test_derived_graph_is_rebuilt_not_accumulated(kg_store):
+    before = len(list(kg_store.store.quads_for_pattern(None, None, None, __import__("pyoxigraph").NamedNode(DERIVED_GRAPH))))
+    kg_store.derive()
+    after = len(list(kg_store.store.quads_for_pattern(None, None, None, __import__("pyoxigraph").NamedNode(DERIVED_GRAPH))))
+    assert before == after > 0
+
+
+def test_json_ld_and_ntriples_load(tmp_path):
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(GOOD_TTL.encode(), format=ox.RdfFormat.TURTLE)
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
+    (tmp_path / "n.nt").write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    (tmp_path / "j.jsonld").write_bytes(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
+    kg = load_store([tmp_path / "n.nt"])
+    kg2 = load_store([tmp_path / "j.jsonld"])
+    assert kg.files[-1].quads == kg2.files[-1].quads >= len(triples)
+
+
+def test_csv_relationships_resolve_known_names(tmp_path):
+    kg = load_store([DATA / "deals.csv"])
+    rows = kg.select("""PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> PREFIX kgr: <https://w3id.org/ai-capital-kg/resource/>
+        SELECT ?s ?o WHERE { GRAPH <https://w3id.org/ai-capital-kg/graph/user/deals> { ?r kg:customer ?s ; kg:supplier ?o } }""")
+    pairs = {(r["s"].rsplit("/", 1)[-1], r["o"].rsplit("/", 1)[-1]) for r in rows}
+    # "微軟" resolves to the bundled Microsoft; "Acme AI" is a new user actor.
+    assert pairs == {("Oracle", "Nvidia"), ("Acme-AI", "Microsoft")}
+    assert kg.ask("PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> ASK { ?s kg:layer kg:UserLayer }")
