@@ -352,26 +352,37 @@ def query(session, name_or_file, params, list_only, fmt):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld")), default="trig",
-              show_default=True, help="RDF serialisation.")
+@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "graphml", "gexf")),
+              default="trig", show_default=True,
+              help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of `kg viz`).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option("--exposure", metavar="NAME", help="graphml/gexf: add each actor's impact, loss and round if NAME fails.")
 @layer_option()
 @pass_session
-def export(session, fmt, output, force, layer):
-    """Export the loaded graph (bundled + --data) as RDF.
+def export(session, fmt, output, force, exposure, layer):
+    """Export the loaded graph (bundled + --data) as RDF, GraphML or GEXF.
 
     Triple formats (turtle, nt) hold the union of the graphs; dataset formats (trig, nquads,
-    jsonld) keep one named graph per source.
+    jsonld) keep one named graph per source. graphml and gexf write the actor graph of
+    `kg viz` with kind, amount, qualifier and layer on every edge (and impact with --exposure).
 
     \b
     Examples:
       kg export --format trig -o ai-capital-kg.trig
       kg export --format nt --layer article
+      kg export --format gexf --exposure OpenAI -o openai.gexf
     """
-    from kg.export import export_store
+    if fmt in ("graphml", "gexf"):
+        from kg.viz import export_graph
 
-    data = export_store(session.store, fmt, None if layer == "all" else layer)
+        data = export_graph(session.store, fmt, layer=layer, exposure=exposure, lang=session.lang)
+    else:
+        if exposure:
+            raise click.BadParameter("only with --format graphml or gexf", param_hint="--exposure")
+        from kg.export import export_store
+
+        data = export_store(session.store, fmt, None if layer == "all" else layer)
     if output:
         write_atomic(output, data, force=force)
         click.echo(f"wrote {output}", err=True)

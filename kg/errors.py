@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["KGError", "ParseError", "ValidationError", "UnknownEntityError", "QueryError", "InputError"]
+__all__ = ["KGError", "ParseError", "ValidationError", "UnknownEntityError", "QueryError", "InputError", "PageTooLargeError"]
 
 
 class KGError(Exception):
@@ -44,3 +44,7 @@ class QueryError(KGError):
 
 class InputError(KGError):
     """A user-supplied file or value is unusable (missing file, bad CSV row, ...)."""
+
+
+class PageTooLargeError(InputError):
+    """The view has more actors or relationships than an HTML page stays usable with."""

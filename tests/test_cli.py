@@ -158,3 +158,17 @@ def test_help_has_examples(invoke):
     for cmd in ("info", "entities", "show", "claims", "coverage", "validate", "query", "export"):
         r = invoke(cmd, "--help")
         assert r.exit_code == 0 and "Examples:" in r.stdout, cmd
+
+
+def test_export_graphml_and_gexf_for_gephi(invoke, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "g.graphml"
+    assert invoke("export", "--format", "graphml", "--layer", "article", "-o", out).exit_code == 0
+    root = ET.parse(out).getroot()
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    keys = {k.get("attr.name") for k in root.findall("g:key", ns)}
+    assert {"kind", "amount", "qualifier", "layer"} <= keys
+    gexf = invoke("export", "--format", "gexf", "--exposure", "OpenAI").stdout
+    assert "impact" in gexf and "<node" in gexf
+    assert invoke("export", "--format", "trig", "--exposure", "OpenAI").exit_code == 2

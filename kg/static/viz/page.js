@@ -5,6 +5,9 @@
   "use strict";
   var data = JSON.parse(document.getElementById("kg-data").textContent);
   var W = data.words, claims = data.claims || {};
+  var kindLabel = {};
+  data.kinds.forEach(function (k) { kindLabel[k.id] = k.label; });
+  var exposure = !!(data.overlays && data.overlays.exposure);
   var nodes = new vis.DataSet(data.nodes);
   var edges = new vis.DataSet(data.edges);
   var state = {
@@ -30,13 +33,13 @@
   }
   function recompute() {
     shown = new Set();
-    edges.forEach(function (e) { if (edgeVisible(e)) { shown.add(e.from); shown.add(e.to); } });
+    data.edges.forEach(function (e) { if (edgeVisible(e)) { shown.add(e.from); shown.add(e.to); } });
   }
-  recompute();
-  var nodeView = new vis.DataView(nodes, { filter: nodeVisible });
-  var edgeView = new vis.DataView(edges, { filter: edgeVisible });
+  // Filtering hides items (vis-network keeps their positions) rather than removing them, and
+  // only the items whose visibility changes are updated: one batch per data set.
+  var hiddenNodes = {}, hiddenEdges = {};
   var container = document.getElementById("graph");
-  var network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, data.options);
+  var network = new vis.Network(container, { nodes: nodes, edges: edges }, data.options);
 
   // -- layout: physics runs until stabilised, then stops so the graph stays put ------------------
   var progress = document.getElementById("progress"), loading = document.getElementById("loading");
@@ -55,11 +58,18 @@
   if (data.nodes.length === 0) { document.getElementById("empty").hidden = false; settle(); }
 
   function refresh() {
-    var pos = network.getPositions();
-    nodes.update(Object.keys(pos).map(function (id) { return { id: id, x: pos[id].x, y: pos[id].y }; }));
     recompute();
-    nodeView.refresh();
-    edgeView.refresh();
+    var nodeChanges = [], edgeChanges = [];
+    data.edges.forEach(function (e) {
+      var hide = !edgeVisible(e);
+      if (hide !== !!hiddenEdges[e.id]) { hiddenEdges[e.id] = hide; edgeChanges.push({ id: e.id, hidden: hide }); }
+    });
+    data.nodes.forEach(function (n) {
+      var hide = !nodeVisible(n);
+      if (hide !== !!hiddenNodes[n.id]) { hiddenNodes[n.id] = hide; nodeChanges.push({ id: n.id, hidden: hide }); }
+    });
+    if (edgeChanges.length) edges.update(edgeChanges);
+    if (nodeChanges.length) nodes.update(nodeChanges);
   }
 
   // -- small DOM helpers (text only) --------------------------------------------------------------
@@ -71,7 +81,8 @@
   }
   function swatch(item) {
     var s = el("span", null, "swatch " + item.shape);
-    s.style.background = item.color;
+    // in an exposure view the fill shows the impact, so the type legend shows shapes only
+    s.style.background = exposure ? "#e4e4e4" : item.color;
     if (item.border) s.style.borderColor = item.border;
     return s;
   }
@@ -88,7 +99,14 @@
   data.types.forEach(function (t) {
     var li = el("li"); li.appendChild(swatch(t)); li.appendChild(el("span", t.label)); typeList.appendChild(li);
   });
-  if (data.overlays && data.overlays.exposure) document.getElementById("impact-scale").hidden = false;
+  if (exposure) {
+    document.getElementById("impact-scale").hidden = false;
+    if (data.nodes.some(function (n) { return n.kg.gain; })) {
+      var li = el("li"), ring = el("span", null, "swatch dot");
+      ring.style.background = "#ffffff"; ring.style.border = "3px solid " + data.gain_colour;
+      li.appendChild(ring); li.appendChild(el("span", W.gainers)); typeList.appendChild(li);
+    }
+  }
 
   var kindList = document.getElementById("kind-list");
   data.kinds.forEach(function (k) {
@@ -196,13 +214,14 @@
     if (other && other !== n.label) body.appendChild(el("p", other, "sub"));
     var dl = el("dl");
     var type = data.types.filter(function (t) { return t.id === k.type; })[0];
-    row(dl, "type", type ? type.label : k.type);
+    row(dl, W.type, type ? type.label : k.type);
     row(dl, W.ticker, k.ticker);
     if (k.impact !== undefined) {
       row(dl, W.impact, k.shock ? W.shock + " · " + Number(k.impact).toFixed(2) : Number(k.impact).toFixed(3));
       if (k.loss) row(dl, W.loss, "US$" + Math.round(k.loss).toLocaleString("en"));
       row(dl, W.round, k.round);
       row(dl, W.via_chain, k.impact_chain);
+      if (k.gain) row(dl, W.gain, Number(k.gain).toFixed(2) + " (net " + (k.net >= 0 ? "+" : "") + Number(k.net).toFixed(2) + ")");
     }
     row(dl, "IRI", k.iri);
     body.appendChild(dl);
@@ -212,11 +231,11 @@
     var ul = el("ul");
     ids.forEach(function (eid) {
       var e = edges.get(eid), out = e.from === id;
-      var text = (out ? "→ " : "← ") + nodeLabel(out ? e.to : e.from) + " · " + (e.kg.kind_label || e.kg.kind) +
+      var text = (out ? "→ " : "← ") + nodeLabel(out ? e.to : e.from) + " · " + (kindLabel[e.kg.kind] || e.kg.kind) +
         (e.kg.amount ? " · " + e.kg.amount : "") + (e.kg.status ? " · " + (data.statuses[e.kg.status] || e.kg.status) : "");
       var li = el("li", text, "rel");
-      if (!edgeVisible(e)) li.style.opacity = "0.5";
-      li.addEventListener("click", function () { showEdge(eid); if (edgeView.get(eid)) network.selectEdges([eid]); });
+      if (hiddenEdges[eid]) li.style.opacity = "0.5";
+      li.addEventListener("click", function () { showEdge(eid); if (!hiddenEdges[eid]) network.selectEdges([eid]); });
       ul.appendChild(li);
     });
     body.appendChild(ul);
@@ -230,7 +249,7 @@
     body.appendChild(el("h3", nodeLabel(e.from) + " → " + nodeLabel(e.to)));
     if (k.label) body.appendChild(el("p", k.label, "sub"));
     var dl = el("dl");
-    row(dl, "kind", k.kind_label || k.kind);
+    row(dl, W.kind, kindLabel[k.kind] || k.kind);
     row(dl, W.status, k.status ? (data.statuses[k.status] || k.status) : null);
     row(dl, W.amount, k.amount);
     row(dl, W.as_worded, k.amount_text);
@@ -245,7 +264,7 @@
   }
   function selectNode(id, focus) {
     showNode(id);
-    if (nodeView.get(id)) {
+    if (!hiddenNodes[id]) {
       network.selectNodes([id]);
       if (focus) network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: false });
     }
@@ -256,7 +275,7 @@
   });
 
   window.kgPage = {
-    network: network, nodes: nodes, edges: edges, nodeView: nodeView, edgeView: edgeView,
+    network: network, nodes: nodes, edges: edges,
     search: search, setKind: setKind, setLayer: setLayer,
     counts: function () { return { nodes: network.body.nodeIndices.length, edges: network.body.edgeIndices.length }; }
   };

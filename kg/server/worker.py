@@ -1,0 +1,230 @@
+"""The worker process: holds a copy of the store and runs one job at a time.
+
+The parent kills a worker whose job outlives its timeout (Oxigraph cannot cancel a running
+query) and starts another from the current snapshot, so nothing here needs to be interruptible.
+A job is a dict; the answer is ``("ok", content_type, body, headers)`` or
+``("error", status, error, message, extra)``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+
+__all__ = ["worker_main", "run_job", "open_store"]
+
+_SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+
+def open_store(snapshot: bytes, files=()):
+    """A :class:`kg.store.KGStore` over an in-memory copy of ``snapshot`` (N-Quads)."""
+    import pyoxigraph as ox
+
+    from kg.store import KGStore
+
+    store = ox.Store()
+    if snapshot:
+        store.bulk_load(snapshot, format=ox.RdfFormat.N_QUADS)
+    return KGStore(store=store, files=list(files))
+
+
+def worker_main(conn) -> None:
+    """Entry point of a worker process: load, say ready, then answer jobs until EOF."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers
+    init = conn.recv()
+    snapshot, files, memory_mb = init["snapshot"], init["files"], init.get("memory_mb")
+    if memory_mb:
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    kg = open_store(snapshot, files)
+    _warm(kg)
+    conn.send(("ready", kg.graphs()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job.get("op") == "load":
+            kg = open_store(job["snapshot"], files)
+            _warm(kg)
+            conn.send(("ok", "", b"", {}))
+            continue
+        try:
+            reply = run_job(kg, job)
+        except MemoryError:
+            reply = ("error", 500, "out of memory", "the query needed more memory than a worker may use", {})
+        except Exception as exc:  # the worker's boundary: report, keep serving
+            reply = _error_of(exc)
+        conn.send(reply)
+
+
+def run_job(kg, job: dict):
+    """Run one job against ``kg`` and return the answer tuple (exceptions for errors)."""
+    op = job["op"]
+    if op == "query":
+        return _query(kg, job)
+    if op == "named":
+        return _named(kg, job)
+    if op == "update":
+        return _update(kg, job)
+    if op == "viz":
+        return _viz(kg, job)
+    raise ValueError(f"unknown job {op!r}")
+
+
+def _query(kg, job):
+    import pyoxigraph as ox
+
+    kwargs = {"base_iri": job.get("base")}
+    if job.get("default_graph") is not None or job.get("named_graphs") is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.get("default_graph") or []]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.get("named_graphs") or []]
+    else:
+        kwargs["use_default_graph_as_union"] = job.get("union", True)
+    result = _parse(lambda: kg.store.query(job["text"], **kwargs))
+    return _answer(result, job)
+
+
+def _named(kg, job):
+    import pyoxigraph as ox
+
+    from kg.explore import bind_value
+    from kg.queries import load_query
+    from kg.server.errors import HTTPError
+
+    query = load_query(job["name"])
+    declared = {p.name: p for p in query.params}
+    unknown = sorted(set(job["params"]) - set(declared))
+    if unknown:
+        names = ", ".join(declared) or "none"
+        raise HTTPError(400, f"query {query.name!r} has no parameter {', '.join(unknown)}; its parameters: {names}")
+    missing = [p.name for p in query.params if not p.optional and p.name not in job["params"]]
+    if missing:
+        raise HTTPError(400, f"query {query.name!r} needs parameter(s): {', '.join(missing)}")
+    subs = {}
+    for name, value in job["params"].items():
+        term = bind_value(kg, declared[name].type, value)
+        if term is not None:
+            subs[ox.Variable(name)] = term
+    result = kg.store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
+    return _answer(result, job)
+
+
+def _update(kg, job):
+    import pyoxigraph as ox
+
+    _parse(lambda: kg.store.update(job["text"], base_iri=job.get("base")))
+    snapshot = kg.store.dump(format=ox.RdfFormat.N_QUADS)
+    return ("updated", kg.graphs(), snapshot)
+
+
+def _viz(kg, job):
+    from kg.server.errors import HTTPError
+
+    try:
+        from kg.viz import render_page
+    except ImportError as exc:
+        raise HTTPError(503, f"the graph page is not available in this installation ({exc})",
+                        error="viz unavailable") from None
+    options = _viz_options(render_page, job.get("params", {}))
+    html = render_page(kg, **options)
+    return ("ok", "text/html; charset=utf-8", html.encode("utf-8"), {})
+
+
+def _viz_options(render_page, params: dict) -> dict:
+    """URL parameters → keyword arguments of ``render_page``, typed by their defaults."""
+    import inspect
+
+    from kg.server.errors import HTTPError
+
+    sig = inspect.signature(render_page)
+    # The size limits protect the server and the browser: clients may not raise them.
+    hidden = {"kg", "max_nodes", "max_edges"}
+    allowed = {n: p for n, p in sig.parameters.items() if n not in hidden and p.kind is not p.VAR_KEYWORD}
+    out = {}
+    for name, value in params.items():
+        key = name.replace("-", "_")
+        if key not in allowed:
+            raise HTTPError(400, f"/viz has no parameter {name!r}; its parameters: {', '.join(allowed)}")
+        default = allowed[key].default
+        try:
+            if isinstance(default, bool):
+                out[key] = value.strip().lower() in ("1", "true", "yes", "on", "")
+            elif isinstance(default, int):
+                out[key] = int(value)
+            elif isinstance(default, float):
+                out[key] = float(value)
+            else:
+                out[key] = value
+        except ValueError:
+            raise HTTPError(400, f"/viz parameter {name}: expected a number, got {value!r}") from None
+    return out
+
+
+def _answer(result, job):
+    from kg.server.results import write_results
+    from kg.vocab import PREFIXES
+
+    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES)
+    return ("ok", job["content_type"], body, {"X-KG-Result-Rows": str(rows)})
+
+
+def _parse(run):
+    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column."""
+    from kg.server.errors import HTTPError
+
+    try:
+        return run()
+    except SyntaxError as exc:
+        text = str(exc)
+        m = _SYNTAX.match(text)
+        if not m:
+            raise HTTPError(400, f"bad SPARQL: {_shorten(text)}", error="bad SPARQL") from None
+        line, column, detail = int(m.group(1)), int(m.group(2)), _shorten(m.group(3))
+        raise HTTPError(400, f"bad SPARQL at line {line}, column {column}: {detail}",
+                        error="bad SPARQL", line=line, column=column) from None
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_of(exc: Exception):
+    from kg.errors import KGError, UnknownEntityError
+    from kg.server.errors import HTTPError
+
+    if isinstance(exc, HTTPError):
+        return ("error", exc.status, exc.error, exc.message, {**exc.extra, "_headers": exc.headers})
+    if isinstance(exc, UnknownEntityError):
+        return ("error", 400, "unknown entity", str(exc), {"suggestions": exc.suggestions})
+    if isinstance(exc, KGError):
+        return ("error", 400, "Bad Request", str(exc).splitlines()[0], {})
+    if isinstance(exc, (ValueError, OSError, RuntimeError)):
+        return ("error", 400 if isinstance(exc, ValueError) else 500, type(exc).__name__, _shorten(str(exc)), {})
+    return ("error", 500, "Internal Server Error", f"{type(exc).__name__}: {_shorten(str(exc))}",
+            {"_trace": traceback.format_exc(limit=5)})
+
+
+def _warm(kg) -> None:
+    """Read the named queries and build the name index now, not on the first request."""
+    from kg.queries import list_queries
+
+    list_queries()
+    try:
+        from kg.entities import name_index
+
+        name_index(kg)
+    except Exception:  # an empty or foreign store has no names: nothing to warm
+        pass
+
+
+if __name__ == "__main__":
+    from multiprocessing.connection import Connection
+
+    worker_main(Connection(int(sys.argv[1])))

@@ -1,0 +1,423 @@
+"""kg viz: the view graph, the page's self-containment and escaping, exports, the command."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA
+
+T = "https://example.org/test/"
+KGR = "https://w3id.org/ai-capital-kg/resource/"
+PAYLOAD = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def mini():
+    from kg.store import load_store
+
+    return load_store([DATA / "mini.trig"], bundled=False)
+
+
+def evil_file(folder: Path) -> Path:
+    """A user file whose labels, titles, amounts and claims carry HTML and script payloads.
+
+    Its graph is .../graph/user/evil, so its source (added by the loader) is src:user-evil.
+    """
+    path = folder / "evil.ttl"
+    path.write_text(f"""
+@prefix kg: <https://w3id.org/ai-capital-kg/ontology#> .
+@prefix kgr: <https://w3id.org/ai-capital-kg/resource/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+kgr:Evil a kg:Company ; rdfs:label "{PAYLOAD}"@en , "</script><script>alert(2)</script>"@zh-Hant ;
+    rdfs:comment "\\"href\\" <a href=\\"javascript:alert(3)\\">x</a>"@en .
+<https://example.org/rel/evil> a kg:Relationship ; kg:kind kg:EquityInvestment ;
+    kg:investor kgr:Evil ; kg:investee kgr:OpenAI ;
+    rdfs:label "{PAYLOAD} \\"href\\""@en ; kg:amountText "<b onmouseover=alert(5)>x</b>"@en .
+<https://example.org/claim/evil> a kg:Claim ; kg:excerpt "<svg onload=alert(6)>"@zh-Hant ;
+    kg:text "<script>alert(7)</script> \\"href\\""@en ; kg:claimKind kg:Fact ; kg:section kg:UserSection ;
+    kg:about kgr:Evil ; kg:supports <https://example.org/rel/evil> ;
+    dcterms:source <https://w3id.org/ai-capital-kg/resource/source/user-evil> .
+""", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def evil_store(tmp_path_factory):
+    from kg.store import load_store
+
+    return load_store([evil_file(tmp_path_factory.mktemp("evil"))], validate=False)
+
+
+# -- the view graph ---------------------------------------------------------------------------
+def test_mini_graph_is_exact(mini):
+    """mini.trig: Alpha invests 10 in Beta (money Alpha → Beta); Beta buys cloud from Alpha for
+    about 4, reported (money Beta → Alpha); Beta is a member of the group; claim-1 is about both
+    and supports the investment."""
+    from kg.viz import build_graph
+
+    g = build_graph(mini)
+    assert sorted(g.nodes) == [T + "Alpha", T + "Beta", T + "Group"]
+    edges = {(u[len(T):], v[len(T):], d["kind"], d["amount"], frozenset((d["qualifier"] or "").split(",")) - {""},
+              d["layer"]) for u, v, d in g.edges(data=True)}
+    assert edges == {
+        ("Alpha", "Beta", "equity-investment", 10.0, frozenset({"exact"}), "user"),
+        ("Beta", "Alpha", "cloud-services", 4.0, frozenset({"about", "reported"}), "user"),
+        ("Beta", "Group", "member-of", None, frozenset(), "user"),
+    }
+    assert g.edges[T + "Alpha", T + "Beta", T + "alpha-invests-beta"]["claims"] == [T + "claim-1"]
+    assert g.nodes[T + "Alpha"]["claims"] == [T + "claim-1"]
+    assert g.nodes[T + "Group"]["type"] == "ActorGroup" and g.nodes[T + "Group"]["group"] is True
+    assert g.graph["claims"][T + "claim-1"]["excerpt"] == "阿爾法投資貝塔"
+
+
+def test_labels_follow_the_language(mini):
+    from kg.viz import build_graph
+
+    assert build_graph(mini, lang="zh-Hant").nodes[T + "Beta"]["label"] == "貝塔"
+    assert build_graph(mini).nodes[T + "Beta"]["label"] == "Beta"
+
+
+def test_every_relationship_is_an_edge(kg_store):
+    from kg.queries import load_query
+    from kg.viz import build_graph
+
+    g = build_graph(kg_store)
+    rels = {r["rel"] for r in kg_store.select(load_query("relationships").text)}
+    keys = {k for *_, k in g.edges(keys=True)}
+    assert rels <= keys
+    assert {d["kind"] for *_, d in g.edges(data=True)} - {"member-of"} <= {
+        k["notation"] for k in g.graph["kinds"].values()}
+
+
+def test_edges_point_the_way_money_flows(kg_store):
+    """The article's Oracle contract: OpenAI (customer) pays Oracle (supplier) US$300B, so the
+    arrow goes OpenAI → Oracle. Microsoft's stake carries no money: investor → investee."""
+    from kg.viz import build_graph
+
+    g = build_graph(kg_store)
+    contract = g.edges[KGR + "OpenAI", KGR + "Oracle", KGR + "rel/article-oracle-openai-contract"]
+    assert contract["money"] and contract["amount"] == 3e11 and contract["kind"] == "compute-contract"
+    assert contract["claims"], "the article's claims about the contract are attached"
+    stake = g.edges[KGR + "Microsoft", KGR + "OpenAI", KGR + "rel/article-msft-openai-stake"]
+    assert stake["money"] is False
+
+
+def test_layer_keeps_only_its_relationships(kg_store):
+    from kg.viz import build_graph
+
+    g = build_graph(kg_store, layer="article")
+    assert g.number_of_edges() > 0
+    assert {d["layer"] for *_, d in g.edges(data=True)} == {"article"}
+    assert all(c["layer"] == "article" for c in g.graph["claims"].values())
+
+
+def test_focus_keeps_the_neighbourhood(kg_store):
+    from kg.viz import build_graph
+
+    full = build_graph(kg_store)
+    oracle = KGR + "Oracle"
+    g = build_graph(kg_store, focus="甲骨文", depth=1)
+    assert set(g) == {oracle} | set(full.successors(oracle)) | set(full.predecessors(oracle))
+    assert g.nodes[oracle]["focus"] is True
+    one = build_graph(kg_store, focus="ORCL", depth=0)
+    assert list(one) == [oracle] and one.number_of_edges() == 0
+
+
+def test_unknown_focus_suggests_nearest(kg_store):
+    from kg.errors import UnknownEntityError
+    from kg.viz import build_graph
+
+    with pytest.raises(UnknownEntityError, match="Oracle"):
+        build_graph(kg_store, focus="Oracel")
+
+
+def test_empty_graph_renders_a_page():
+    import networkx as nx
+
+    from kg.viz import page_from_graph
+
+    html = page_from_graph(nx.MultiDiGraph(claims={}, overlays={}))
+    assert '"nodes":[]' in html and '"edges":[]' in html
+
+
+# -- analysis overlays ------------------------------------------------------------------------
+def test_exposure_gives_every_actor_an_impact(kg_store):
+    from kg.viz import build_graph
+
+    g = build_graph(kg_store, exposure="OpenAI")
+    openai = g.nodes[KGR + "OpenAI"]
+    assert openai["shock"] and openai["impact"] == 1.0
+    assert all(0.0 <= d["impact"] <= 1.0 for _, d in g.nodes(data=True))
+    assert g.nodes[KGR + "Oracle"]["impact"] > 0 and g.nodes[KGR + "Oracle"]["round"] >= 2
+    assert g.graph["overlays"]["exposure"]["method"] == "debtrank"
+    gainers = {n for n, d in g.nodes(data=True) if d.get("gain")}
+    assert KGR + "OpenSourceModelCamp" in gainers and KGR + "Oracle" not in gainers  # substitution, not loss
+
+
+def test_cycles_highlight_the_microsoft_openai_loop(kg_store):
+    """The article's loop: Microsoft invests in OpenAI, OpenAI pays Microsoft for Azure."""
+    from kg.viz import build_graph
+
+    g = build_graph(kg_store, cycles=True)
+    tagged = {(u, v) for u, v, d in g.edges(data=True) if d.get("highlight") == "cycle"}
+    assert (KGR + "Microsoft", KGR + "OpenAI") in tagged and (KGR + "OpenAI", KGR + "Microsoft") in tagged
+    assert g.graph["overlays"]["cycles"]["count"] >= 1
+
+
+def test_chain_highlights_its_ends_and_hops(kg_store):
+    from kg.viz import build_graph
+
+    g = build_graph(kg_store, chain=("OpenAI", "Oracle"))
+    assert g.nodes[KGR + "OpenAI"]["highlight"] == g.nodes[KGR + "Oracle"]["highlight"] == "chain"
+    assert any(d.get("highlight") == "chain" for *_, d in g.edges(data=True))
+
+
+# -- the page ---------------------------------------------------------------------------------
+class _Resources(HTMLParser):
+    """Every attribute of the page that could make the browser fetch something."""
+
+    FETCHING = {"src", "href", "srcset", "poster", "data", "action", "formaction", "background", "xlink:href"}
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in self.FETCHING:
+                self.found.append((tag, name, value))
+
+
+@pytest.fixture(scope="module")
+def page(kg_store):
+    from kg.viz import render_page
+
+    return render_page(kg_store)
+
+
+def test_page_references_no_remote_resource(page):
+    """No script, style, font or image comes from anywhere: no src/href at all, no CSS url() or
+    @import to another origin, no <link>; a CSP forbids any fetch."""
+    parser = _Resources()
+    parser.feed(page)
+    assert parser.found == []
+    assert "link" not in parser.tags and "iframe" not in parser.tags
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", page, re.I)
+    assert not re.search(r"@import", page)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
+    assert "default-src 'none'" in csp and "connect-src 'none'" in csp and "http" not in csp
+
+
+def test_page_inlines_vis_network(page):
+    parser = _Resources()
+    parser.feed(page)
+    assert "vis-network" in page and "new vis.Network" in page and "sourceMappingURL" not in page
+    assert parser.tags.count("script") == 3  # the data (JSON), vis-network, the page's own script
+
+
+def test_page_data_matches_the_graph(kg_store, page):
+    from kg.viz import build_graph
+
+    data = json.loads(re.search(r'<script id="kg-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    g = build_graph(kg_store)
+    assert len(data["nodes"]) == g.number_of_nodes() and len(data["edges"]) == g.number_of_edges()
+    groups = [n for n in data["nodes"] if n["kg"]["type"] == "ActorGroup"]
+    companies = [n for n in data["nodes"] if n["kg"]["type"] == "Company"]
+    assert groups and {n["shape"] for n in groups} == {"hexagon"} and {n["shape"] for n in companies} == {"dot"}
+    assert all("shapeProperties" in n for n in groups)
+    widths = {e["kg"].get("rel"): e["width"] for e in data["edges"]}
+    assert widths[KGR + "rel/article-oracle-openai-contract"] > widths[KGR + "rel/article-msft-openai-stake"] == 1.0
+    assert data["options"]["physics"]["stabilization"]["enabled"] is True
+
+
+def test_edge_hover_shows_amount_claims_and_source(kg_store):
+    from kg.viz.graph import build_graph
+    from kg.viz.style import edge_title
+
+    g = build_graph(kg_store)
+    d = g.edges[KGR + "OpenAI", KGR + "Oracle", KGR + "rel/article-oracle-openai-contract"]
+    title = edge_title(d, "OpenAI", "Oracle", "en", g.graph["claims"])
+    assert "US$300B" in title and "Ben Tsai" in title
+    assert "「" in title and "English:" in title  # the Chinese excerpt, then its English rendering
+
+
+def test_json_in_script_cannot_close_the_element():
+    from kg.viz.page import json_for_script
+
+    text = json_for_script({"a": "</script><!-- & \u2028"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><!-- & \u2028"}
+
+
+def test_payload_in_labels_titles_and_claims_is_escaped(evil_store):
+    """Labels, titles ("href"), amounts and claims reach the page only as JSON text, never as markup."""
+    from kg.viz import render_page
+
+    for lang in ("en", "zh-Hant"):
+        text = render_page(evil_store, focus="Evil", depth=1, lang=lang)
+        for raw in (PAYLOAD, "<script>alert", "<svg onload", "<b onmouseover", '<a href="javascript'):
+            assert raw not in text, raw
+        assert "\\u003cimg src=x onerror=alert(1)\\u003e" in text
+    parser = _Resources()
+    parser.feed(text)
+    assert parser.found == [] and "img" not in parser.tags and "svg" not in parser.tags
+
+
+def test_focus_label_in_the_heading_is_escaped(evil_store):
+    from kg.viz import render_page
+
+    text = render_page(evil_store, focus=PAYLOAD)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text and PAYLOAD not in text
+
+
+def test_too_large_a_view_proposes_focus(kg_store):
+    from kg.viz import PageTooLargeError, render_page
+
+    with pytest.raises(PageTooLargeError, match=r"--focus") as info:
+        render_page(kg_store, max_nodes=5)
+    assert "OpenAI" in str(info.value)  # the best-connected actor is proposed
+
+
+# -- exports ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_export_round_trips_with_attributes(kg_store, tmp_path, fmt):
+    import networkx as nx
+
+    from kg.viz import build_graph, export_graph
+
+    data = export_graph(kg_store, fmt, exposure="OpenAI", layer="article")
+    path = tmp_path / f"g.{fmt}"
+    path.write_bytes(data)
+    got = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
+    want = build_graph(kg_store, exposure="OpenAI", layer="article")
+    assert got.number_of_nodes() == want.number_of_nodes() and got.number_of_edges() == want.number_of_edges()
+    edge = next(d for *_, d in got.edges(data=True) if d.get("amount"))
+    assert {"kind", "amount", "qualifier", "layer"} <= set(edge)
+    assert all("impact" in d for _, d in got.nodes(data=True))
+    assert "甲骨文" in data.decode("utf-8")
+
+
+def test_export_without_exposure_has_no_impact(mini):
+    from kg.viz import export_graph
+
+    assert b"impact" not in export_graph(mini, "graphml")
+
+
+def test_export_rejects_an_unknown_format(mini):
+    from kg.errors import InputError
+    from kg.viz import export_graph
+
+    with pytest.raises(InputError, match="graphml"):
+        export_graph(mini, "dot")
+
+
+# -- the command ------------------------------------------------------------------------------
+def test_viz_writes_one_utf8_file_atomically_and_no_lib_folder(invoke, runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("--lang", "zh-Hant", "viz", "-o", "graph.html")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.html"]  # no lib/, no temp file left
+    text = (tmp_path / "graph.html").read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and '<html lang="zh-Hant">' in text and "甲骨文" in text
+    again = invoke("viz", "-o", "graph.html")
+    assert again.exit_code == 1 and "--force" in again.output
+    assert invoke("viz", "-o", "graph.html", "--force").exit_code == 0
+
+
+def test_viz_unknown_name_exits_1_with_nearest(invoke, tmp_path):
+    result = invoke("viz", "--exposure", "OpenAl", "-o", str(tmp_path / "x.html"))
+    assert result.exit_code == 1 and "OpenAI" in result.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_viz_depth_without_focus_is_a_usage_error(invoke, tmp_path):
+    assert invoke("viz", "--depth", "3", "-o", str(tmp_path / "x.html")).exit_code == 2
+
+
+def test_viz_too_big_exits_1_proposing_focus(invoke, tmp_path):
+    result = invoke("viz", "--max-nodes", "3", "-o", str(tmp_path / "x.html"))
+    assert result.exit_code == 1 and "--focus" in result.output
+
+
+def test_viz_export_to_stdout(invoke):
+    result = invoke("viz", "--export", "graphml", "--focus", "Oracle", "--depth", "1", "-o", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("<?xml") and "compute-contract" in result.stdout
+
+
+def test_kg_start_up_does_not_load_the_page_machinery():
+    code = "import sys, kg.cli; print([m for m in ('kg.viz', 'pyvis', 'jinja2') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# -- the named queries of the page ------------------------------------------------------------
+def test_viz_actors_rows_are_exact(mini):
+    from kg.queries import load_query
+
+    rows = mini.select(load_query("viz-actors").text)
+    assert {(r["id"][len(T):], r["type"].rsplit("#")[-1], r["label"], r["label_zh"]) for r in rows} == {
+        ("Alpha", "Company", "Alpha", "阿爾法"), ("Beta", "Company", "Beta", "貝塔"),
+        ("Group", "ActorGroup", "Greek letters", "希臘字母"),
+    }
+
+
+def test_viz_claims_rows_are_exact(mini):
+    from kg.queries import load_query
+    from kg.vocab import KG
+
+    rows = mini.select(load_query("viz-claims").text)
+    assert sorted((r["link"], r["target"][len(T):], r["excerpt_lang"], r["text_en"]) for r in rows) == [
+        ("about", "Alpha", "zh-hant", "Alpha invests in Beta"), ("about", "Beta", "zh-hant", "Alpha invests in Beta"),
+        ("supports", "alpha-invests-beta", "zh-hant", "Alpha invests in Beta"),
+    ]
+    assert mini.select(load_query("viz-claims").text, {"layer": KG.ArticleLayer}) == []
+
+
+def test_viz_members_and_kinds(mini):
+    from kg.queries import load_query
+
+    members = mini.select(load_query("viz-members").text)
+    assert [(r["member"][len(T):], r["group"][len(T):], r["source"][len(T):]) for r in members] == [
+        ("Beta", "Group", "source")]
+    kinds = {r["notation"]: r for r in mini.select(load_query("viz-kinds").text)}
+    assert kinds["compute-contract"]["money"] is True and kinds["stake"]["money"] is False
+    assert kinds["chip-supply"]["label_zh"] == "晶片供應"
+
+
+# -- styles -----------------------------------------------------------------------------------
+def test_edge_width_is_log_of_the_amount():
+    """1 px up to US$10M, then +1.5 px per factor of ten: 1e8 → 2.5, 1e9 → 4, 3e11 → 1 + 1.5·log10(3e4) ≈ 7.72."""
+    from kg.viz.style import edge_width
+
+    assert [edge_width(a) for a in (None, 0, 5e6, 1e7, 1e8, 1e9)] == [1.0, 1.0, 1.0, 1.0, 2.5, 4.0]
+    assert edge_width(3e11) == 7.72 and edge_width(1e20) == 10.0
+
+
+def test_edge_width_grows_with_the_amount_and_stays_bounded():
+    from hypothesis import given, strategies as st
+
+    from kg.viz.style import edge_width
+
+    @given(st.floats(0, 1e15), st.floats(0, 1e15))
+    def check(a, b):
+        lo, hi = sorted((a, b))
+        assert 1.0 <= edge_width(lo) <= edge_width(hi) <= 10.0
+
+    check()
+
+
+def test_impact_colour_runs_from_pale_to_dark():
+    from kg.viz.style import impact_colour
+
+    assert impact_colour(0.0) == "#fff7bc" and impact_colour(1.0) == "#993404" and impact_colour(-0.2) == "#43a047"
