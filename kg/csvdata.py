@@ -77,6 +77,11 @@ def csv_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None] | 
     add = lambda s, p, o: quads.append(ox.Quad(s, _n(p), o, g))  # noqa: E731
     sources: dict[tuple[str, str], ox.NamedNode] = {}
     actors: dict[str, ox.NamedNode] = {}
+    file_source = _n(f"{SRC}user-{slug}")
+    add(file_source, RDF.type, _n(KG.Source))
+    add(file_source, DCTERMS.title, ox.Literal(path.name))
+    add(file_source, KG.layer, _n(KG.UserLayer))
+    add(file_source, KG.namedGraph, g)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -123,7 +128,7 @@ def csv_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None] | 
                 add(src, RDF.type, _n(KG.Source))
                 add(src, DCTERMS.title, ox.Literal(key[0]))
                 add(src, KG.layer, _n(KG.UserLayer))
-                add(src, KG.namedGraph, g)
+                add(file_source, DCTERMS.references, src)
                 if key[1]:
                     if not re.match(r"^https?://\S+$", key[1]):
                         raise InputError(f"{where}: source_url {key[1]!r} is not an http(s) URL")

@@ -1,0 +1,236 @@
+"""Exposure on graphs, gains, the domino, scenarios, the audit and CSV networks."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DATA
+
+K = "https://w3id.org/ai-capital-kg/resource/"
+A, B, C, D, E, G = (K + x for x in ("TA", "TB", "TC", "TD", "TE", "TG"))
+
+
+@pytest.fixture(scope="module")
+def small():
+    from kg.store import load_store
+
+    return load_store([DATA / "analysis" / "small.trig"], bundled=False, validate=False)
+
+
+def test_rank_exposure_on_the_small_graph(small):
+    """A fails (ψ = 1). W[B,A] = 5/10 = 0.5 (revenue); W[A,B] = 1 − (1 − 1/10)(1 − 0.2) = 0.28
+    (B's revenue share 1 to A, and A's qualitative supply dependence); W[G,B] = W[G,C] = 0.5.
+    Round 2: h_B = 0.5. Round 3: h_A stays capped at 1; h_G = 0.5·0.5 = 0.25. C depends on
+    nobody, so it is untouched. Loss of B = 5 × h_A = 5 USD; the group has no amount (None).
+    v ∝ sizes (A 10, B 10, C 8; D, E, G take the median 10; total 58):
+    R = (0.5·10 + 0.25·10) / 58 = 7.5/58.
+    """
+    from kg.analysis.exposure import rank_exposure
+
+    res = rank_exposure(small, A)
+    got = {r.id: (round(r.h, 9), r.loss_usd, r.round) for r in res.rows}
+    assert got == {A: (1.0, 10.0, 1), B: (0.5, 5.0, 2), G: (0.25, None, 3)}
+    assert res.R == pytest.approx(7.5 / 58)
+    chain = res.row(G).chain
+    assert [(h["from"], h["to"]) for h in chain] == [(A, B), (B, G)]
+    assert chain[0]["rel"] == K + "rel/test-a-b-compute"
+
+
+def test_gains_on_the_small_graph(small):
+    """E substitutes A (hypothetical competition): gain = substitution-weight 0.5 × h_A 1 = 0.5."""
+    from kg.analysis.exposure import rank_exposure
+    from kg.analysis.gains import rank_gains
+
+    gains = rank_gains(small, rank_exposure(small, A))
+    assert [(g.id, g.gain, g.net) for g in gains] == [(E, 0.5, 0.5)]
+    assert gains[0].via[0]["rel"] == K + "rel/test-e-substitutes-a"
+
+
+def test_weights_file_overrides_qualitative_weights(small, tmp_path):
+    """With supply weight 0: W[A,B] = 0.1 only; the result for B is unchanged (B is hit by A)."""
+    from kg.analysis.model import load_model
+    from kg.analysis.view import build_view
+
+    f = tmp_path / "w.csv"
+    f.write_text("channel,kind,weight\nsupply,,0\n", encoding="utf-8")
+    model = load_model(small, f)
+    assert model.weight("supply") == 0.0
+    assert not any(d["channel"] == "supply" and d["weight"] > 0
+                   for _, _, d in build_view(small, model=model).edges(data=True))
+
+
+def test_bad_weights_file(small, tmp_path):
+    from kg.analysis.model import load_model
+    from kg.errors import InputError
+
+    f = tmp_path / "w.csv"
+    f.write_text("channel,kind,weight\nsuply,,0.1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown channel"):
+        load_model(small, f)
+    f.write_text("channel,kind,weight\nsupply,,1.5\n", encoding="utf-8")
+    with pytest.raises(InputError, match="outside"):
+        load_model(small, f)
+
+
+def test_model_parameters_live_in_data():
+    from kg.analysis.model import load_model
+
+    m = load_model()
+    assert m.factor("hypothetical") == 0.0 and m.factor("in-force") == 1.0
+    assert [s.order for s in m.scenarios] == [0, 1, 2, 3, 4]
+    assert m.size_metrics[0] == "revenue"
+
+
+def test_csv_network_reproduces_the_worked_example(tmp_path):
+    """edges: B loses 5 if A fails, C 4 if B, A 2 if C; sizes 10, 10, 8 → h = (1, 0.5, 0.25)."""
+    from kg.analysis.csvnet import read_csv_network
+    from kg.analysis.exposure import exposure_on_view
+
+    e, s = tmp_path / "edges.csv", tmp_path / "sizes.csv"
+    e.write_text("exposed,counterparty,amount\nB,A,5\nC,B,4\nA,C,2\n", encoding="utf-8")
+    s.write_text("entity,size\nA,10\nB,10\nC,8\n", encoding="utf-8")
+    res = exposure_on_view(read_csv_network(e, s), "A")
+    assert {r.id: r.h for r in res.rows} == pytest.approx({"A": 1.0, "B": 0.5, "C": 0.25})
+    assert res.row("B").loss_usd == pytest.approx(5.0) and res.row("C").loss_usd == pytest.approx(2.0)
+
+
+def test_csv_network_errors(tmp_path):
+    from kg.analysis.csvnet import read_csv_network
+    from kg.errors import InputError
+
+    e, s = tmp_path / "edges.csv", tmp_path / "sizes.csv"
+    s.write_text("entity,size\nA,10\n", encoding="utf-8")
+    e.write_text("exposed,counterparty\nB,A\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column"):
+        read_csv_network(e, s)
+    e.write_text("exposed,counterparty,amount\nB,A,lots\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not a number"):
+        read_csv_network(e, s)
+    e.write_text("exposed,counterparty,amount\nB,A,5\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no positive size"):
+        read_csv_network(e, s)
+
+
+# -- the bundled graph ------------------------------------------------------------------------------
+def test_article_layer_alone_gives_a_ranking(kg_store):
+    from kg.analysis.exposure import rank_exposure
+
+    res = rank_exposure(kg_store, K + "OpenAI", layer="article")
+    ids = [r.id for r in res.rows]
+    assert ids[0] == K + "OpenAI" and len(ids) > 5
+    assert {K + "Microsoft", K + "Oracle", K + "APIBoundStartups"} <= set(ids)
+
+
+def test_all_layers_give_usd_losses(kg_store):
+    from kg.analysis.exposure import rank_exposure
+
+    res = rank_exposure(kg_store, K + "OpenAI", layer="all")
+    for name in ("Oracle", "Microsoft", "Nvidia"):
+        row = res.row(K + name)
+        assert row is not None and row.loss_usd and row.loss_usd > 0, name
+    assert res.row(K + "AMD") is not None and res.row(K + "CoreWeave") is not None
+
+
+def test_domino_stages_beside_rounds(kg_store):
+    from kg.analysis.domino import run_domino
+
+    res = run_domino(kg_store, K + "OpenAI")
+    assert res.rounds[1][0]["id"] == K + "OpenAI"
+    placed = {(s["stage"], s["actor"]): s for s in res.stages}
+    assert placed[(2, K + "Oracle")]["agreement"] == "agrees"
+    assert placed[(2, K + "Oracle")]["model_round"] == 2
+
+
+def test_stage_agreement_rules():
+    from kg.analysis.domino import stage_agreement
+
+    assert stage_agreement(1, 2, 0.5, True, 0.01) == "agrees"
+    assert stage_agreement(1, 3, 0.5, True, 0.01) == "later"
+    assert stage_agreement(2, None, 0.0, True, 0.01) == "not hit"
+    assert stage_agreement(2, None, 0.0, False, 0.01) == "cannot compute"
+
+
+def test_verdict_rules():
+    from kg.analysis.audit import judge_verdict
+
+    assert judge_verdict("loser", 0.5, 0.1, True, 0.01)[0] == "agrees"
+    assert judge_verdict("loser", 0.1, 0.5, True, 0.01)[0] == "disagrees"
+    assert judge_verdict("winner", 0.1, 0.5, True, 0.01)[0] == "agrees"
+    assert judge_verdict("winner", 0.5, 0.1, True, 0.01)[0] == "disagrees"
+    assert judge_verdict("mixed", 0.5, 0.1, True, 0.01)[0] == "agrees"
+    assert judge_verdict("mixed", 0.5, 0.0, True, 0.01)[0] == "partly"
+    assert judge_verdict("winner", 0.0, 0.0, False, 0.01)[0] == "cannot compute"
+
+
+def test_audit_covers_every_assessment_and_stage(kg_store):
+    from kg.analysis.audit import audit
+    from kg.queries import load_query
+
+    rows = audit(kg_store)
+    n_assess = len(kg_store.select(load_query("analysis-assessments").text))
+    n_stage = len(kg_store.select(load_query("analysis-domino-stages").text))
+    assert len(rows) == n_assess + n_stage
+    assert {r["result"] for r in rows} <= {"agrees", "disagrees", "partly", "cannot compute"}
+    oracle = next(r for r in rows if r["actor"] == K + "Oracle")
+    assert oracle["result"] == "agrees" and oracle["round"] == 2
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_each_future_runs_and_differs_from_the_base_case(kg_store, n):
+    from kg.analysis.scenarios import run_scenario
+
+    res = run_scenario(kg_store, n)
+    assert res.rows and any(abs(r["delta_h"]) > 1e-9 or abs(r["delta_gain"]) > 1e-9 for r in res.rows)
+    assert res.scenario.future == K + f"Future{n}"
+
+
+def test_unknown_scenario(kg_store):
+    from kg.analysis.scenarios import run_scenario
+    from kg.errors import InputError
+
+    with pytest.raises(InputError, match="no scenario 9"):
+        run_scenario(kg_store, 9)
+
+
+def test_model_vocabulary_matches_ontology_model_ttl():
+    """Every kgm: term of kg/analysis/model.py is declared in ontology/model.ttl and the reverse;
+    data/model/model.trig uses declared terms only."""
+    import re
+
+    from kg.analysis.model import KGM, model_path
+    from kg.resources import ontology_dir
+
+    ttl = (ontology_dir() / "model.ttl").read_text(encoding="utf-8")
+    declared = set(re.findall(r"^kgm:(\w+) a ", ttl, flags=re.M))
+    assert declared == set(KGM.terms)
+    text = model_path().read_text(encoding="utf-8")
+    instances = set(re.findall(r"^\s*kgm:([\w-]+)\s+a\s", text, flags=re.M))
+    used = set(re.findall(r"kgm:([\w-]+)", text)) - instances
+    assert used <= declared, used - declared
+
+
+def test_model_files_parse():
+    import pyoxigraph as ox
+
+    from kg.analysis.model import model_path
+    from kg.resources import ontology_dir
+
+    ox.Store().load(path=str(ontology_dir() / "model.ttl"), format=ox.RdfFormat.TURTLE)
+    ox.Store().load(path=str(model_path()), format=ox.RdfFormat.TRIG)
+
+
+def test_scenario_mechanics_on_the_small_graph(small):
+    """The levers a scenario pulls, worked by hand on tests/data/analysis/small.trig, A failing:
+    * include the hypothetical acquisition of A by D: W[D,A] = acquisition weight 0.5 → h_D = 0.5;
+    * scale the revenue channel by 0.5: W[B,A] = 0.5·5/10 = 0.25 → h_B = 0.25, h_G = 0.5·0.25 = 0.125;
+    * only the equity channel: nothing depends on A through equity → only A is hit.
+    """
+    from kg.analysis.exposure import rank_exposure
+    from kg.analysis.view import build_view
+
+    res = rank_exposure(small, A, include=[K + "rel/test-d-acquires-a"],
+                        view=build_view(small, include=[K + "rel/test-d-acquires-a"]))
+    assert res.h[D] == pytest.approx(0.5)
+    res = rank_exposure(small, A, scale={"revenue": 0.5})
+    assert res.h[B] == pytest.approx(0.25) and res.h[G] == pytest.approx(0.125)
+    assert list(rank_exposure(small, A, channels=("equity",)).h) == [A]
