@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 
 REPO = Path(__file__).resolve().parent.parent
-SUITE = REPO.parent / "shared" / "w3c" / "sparql11-protocol"
+SUITE = Path(os.environ.get("KG_SHARED_DIR", REPO.parent / "shared")) / "w3c" / "sparql11-protocol"
 
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 HT = "http://www.w3.org/2011/http#"
