@@ -1,0 +1,257 @@
+"""Benchmark kg on production triple stores: push, every named query and the analysis, on the
+embedded store, Oxigraph server and Virtuoso, with the synthetic industry of kg/synthetic.py.
+
+Usage:
+    python benchmarks/bench_stores.py                        # 10^4 companies (a few minutes)
+    python benchmarks/bench_stores.py --sizes 100000 --stores embedded,virtuoso --push-only
+                                                             # 10^5 (manual: ~15 min, ~10 GB)
+    python benchmarks/bench_stores.py --sizes 1000000        # 10^6: manual only (hours, >24 GB)
+    python benchmarks/bench_stores.py --stores embedded,oxigraph
+
+Stores come from KG_TEST_OXIGRAPH_URL / KG_TEST_VIRTUOSO_URL (as .ci/stores/start.sh exports
+them); when those are unset the benchmark starts its own with .ci/stores/start.sh and stops
+them afterwards. It prints one Markdown table row per measurement, with the targets as ratios
+measured in the same run:
+
+* ``kg push`` within 1.5× of a plain Graph Store PUT of the same file with curl;
+* the embedded load (kg.store.load_store) within 2× of pyoxigraph's own load of the file;
+* each named query on the embedded store within 1.5× of the same text run directly on pyoxigraph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]  # this checkout's kg, whatever else is installed
+
+STORE_PATHS = {
+    "oxigraph": ("KG_TEST_OXIGRAPH_URL", "/query", "/update", "/store", None),
+    "virtuoso": ("KG_TEST_VIRTUOSO_URL", "/sparql", "/sparql-auth", "/sparql-graph-crud-auth", "dba"),
+}
+
+
+#: Seconds to wait after dropping graphs before the next write is timed: stores go on freeing
+#: space in the background (Virtuoso for several seconds), which would slow the next write.
+SETTLE = 10
+
+
+def timed(fn, repeat=1):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def start_stores(names, workdir):
+    """Use the stores of the environment, or start them with .ci/stores/start.sh."""
+    missing = [n for n in names if not os.environ.get(STORE_PATHS[n][0])]
+    if not missing:
+        return None
+    env = dict(os.environ, KG_STORES_DIR=str(workdir / "stores"))
+    out = subprocess.run(["bash", str(REPO / ".ci/stores/start.sh"), *missing], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        os.environ[key] = value
+    return env
+
+
+def endpoints(name):
+    var, q, u, s, user = STORE_PATHS[name]
+    base = os.environ[var].rstrip("/")
+    password = os.environ.get("KG_TEST_VIRTUOSO_PASSWORD", "dba") if user else None
+    user = os.environ.get("KG_TEST_VIRTUOSO_USER", user) if user else None
+    return base + q, base + u, base + s, user, password
+
+
+def bindings(query, hub):
+    import pyoxigraph as ox
+
+    from kg.vocab import KG, SRC
+
+    values = {"entity": ox.NamedNode(hub), "layer": ox.NamedNode(KG.UserLayer)}
+    named = {"section": KG.SectionTruth2, "kind": KG.Prediction, "type": KG.Company, "source": SRC + "synthetic-1"}
+    out = {}
+    for p in query.params:
+        if p.optional and p.type != "entity":
+            continue  # the whole graph: the largest result
+        value = values.get(p.type) or named.get(p.name)
+        out[p.name] = ox.NamedNode(value) if isinstance(value, str) else value
+    return out
+
+
+def direct(store, text, subs):
+    """The same query run on pyoxigraph itself, every term of every row read."""
+    import pyoxigraph as ox
+
+    result = store.query(text, use_default_graph_as_union=True,
+                         substitutions={ox.Variable(k): v for k, v in subs.items()} or None)
+    names = [v.value for v in result.variables]
+    return [[sol[n] for n in names] for sol in result]
+
+
+def analysis(kg, hub):
+    from kg.analysis.chains import find_chains
+    from kg.analysis.cycles import find_cycles
+    from kg.analysis.exposure import rank_exposure
+    from kg.analysis.view import build_money_graph, build_view
+
+    out = {}
+    out["kg exposure (rank_exposure: SPARQL + view + DebtRank)"] = timed(lambda: rank_exposure(kg, hub))[0]
+    t_view, view = timed(lambda: build_view(kg))
+    out["kg chains FROM (view + depth 5, cap 1000)"] = t_view + timed(lambda: find_chains(view, hub, max_depth=5, cap=1000))[0]
+    t_money, money = timed(lambda: build_money_graph(kg))
+    out["kg cycles (money graph + length ≤ 4, cap 1000)"] = t_money + timed(lambda: find_cycles(money, max_length=4, cap=1000))[0]
+    return out
+
+
+def run(n, seed, stores, workdir, rows, push_only=False):
+    import pyoxigraph as ox
+
+    from kg.errors import KGError
+    from kg.push import push_store
+    from kg.queries import list_queries
+    from kg.remote import RemoteStore
+    from kg.store import load_store, user_graph_iri
+    from kg.synthetic import write
+
+    def add(store, what, secs, note=""):
+        rows.append((n, store, what, secs, note))
+        print(_row(rows[-1]), file=sys.stderr, flush=True)
+
+    path = workdir / f"synthetic-{n}.nt"
+    t_gen, triples = timed(lambda: write(path, n, seed))
+    add("-", "generate the N-Triples file", t_gen, f"{triples:,} triples, {path.stat().st_size / 1e6:,.0f} MB")
+    graph = user_graph_iri(path, set())
+    repeat = 3 if n <= 10_000 else 1
+
+    # -- embedded ---------------------------------------------------------------------------
+    t_bulk, _ = timed(lambda: ox.Store().bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                                                   to_graph=ox.NamedNode(graph)))
+    t_plain, _ = timed(lambda: ox.Store().load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                                               to_graph=ox.NamedNode(graph)))
+    t_kg, kg = timed(lambda: load_store([path], validate=False))
+    add("embedded", "pyoxigraph Store.bulk_load of the file", t_bulk)
+    add("embedded", "pyoxigraph Store.load of the file", t_plain)
+    add("embedded", "kg load_store (+ bundled graph, derive)", t_kg,
+        f"{t_kg / t_bulk:.2f}× bulk_load, {t_kg / t_plain:.2f}× load (target ≤ 2×)")
+    hub = _hub(kg)
+    queries = {name: q for name, q in list_queries().items() if q.form == "SELECT"}
+    for name, q in queries.items():
+        b = bindings(q, hub)
+        t_ox, raw = timed(lambda: direct(kg.store, q.text, b), repeat)
+        t_sel, _ = timed(lambda: kg.select(q.text, b), repeat)
+        add("embedded", f"query {name}", t_sel, f"{len(raw):,} rows; {t_sel / max(t_ox, 1e-6):.2f}× pyoxigraph "
+                                                 f"({t_ox:.3f} s) (target ≤ 1.5×)")
+    for what, secs in analysis(kg, hub).items():
+        add("embedded", what, secs)
+    pushed = len(kg.store)
+
+    # -- remote stores -------------------------------------------------------------------------
+    for store in stores:
+        query, update, graph_store, user, password = endpoints(store)
+        remote = RemoteStore(query, update_endpoint=update, graph_store=graph_store, user=user, password=password,
+                             check_union=False, timeout=3600)
+        for g in remote.graphs():
+            remote.update(f"DROP SILENT GRAPH {ox.NamedNode(g)}")
+        curl = ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-H", "Content-Type: application/n-triples",
+                "--data-binary", f"@{path}", f"{graph_store}?graph={graph}"]
+        if user:
+            curl[1:1] = ["--digest", "-u", f"{user}:{password}"]
+        time.sleep(SETTLE)
+        t_curl, _ = timed(lambda: subprocess.run(curl, check=True))
+        remote.update(f"DROP SILENT GRAPH {ox.NamedNode(graph)}")
+        time.sleep(SETTLE)
+        t_upload, _ = timed(lambda: push_store(kg, remote))
+        for g in remote.graphs():
+            remote.update(f"DROP SILENT GRAPH {ox.NamedNode(g)}")
+        time.sleep(SETTLE)
+        env = dict(os.environ, KG_ENDPOINT_USER=user or "", KG_ENDPOINT_PASSWORD=password or "", KG_ENDPOINT_TIMEOUT="3600")
+        if not user:
+            env.pop("KG_ENDPOINT_USER")
+            env.pop("KG_ENDPOINT_PASSWORD")
+        cmd = [sys.executable, "-c", "from kg.cli import main; main()", "--data", str(path), "--no-validate",
+               "--endpoint", query, "--graph-store", graph_store, "--update-endpoint", update, "push", "--format", "csv"]
+        t_push, _ = timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+        add(store, "curl PUT of the file (Graph Store Protocol)", t_curl, f"{triples:,} triples")
+        add(store, "push_store: PUT every graph + verify (loaded store given)", t_upload,
+            f"{pushed:,} triples (file + bundled + derived); {t_upload / t_curl:.2f}× curl; "
+            f"per triple {(t_upload / pushed) / (t_curl / triples):.2f}× curl")
+        add(store, "kg push (whole command: load, derive, PUT every graph, verify)", t_push,
+            f"{t_push / t_curl:.2f}× curl (target ≤ 1.5×)")
+        t_again, _ = timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+        add(store, "kg push again (changes nothing)", t_again)
+        if push_only:
+            continue
+        remote = RemoteStore(query, user=user, password=password, timeout=3600)
+        for name, q in queries.items():
+            b = bindings(q, hub)
+            try:
+                t_q, rows_ = timed(lambda: remote.select(q.text, b))
+            except KGError as exc:
+                add(store, f"query {name}", float("nan"), "failed: " + _first_words(exc))
+                continue
+            add(store, f"query {name}", t_q, f"{len(rows_):,} rows, {remote.requests} request(s) so far")
+        for what, secs in analysis(remote, hub).items():
+            add(store, what, secs)
+
+
+def _first_words(exc, limit=160) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _hub(kg) -> str:
+    """The synthetic company with the most relationships."""
+    rows = kg.select(
+        "PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> SELECT ?c (COUNT(*) AS ?n) "
+        "WHERE { ?r kg:kind ?k ; ?role ?c . ?c a kg:Company FILTER(CONTAINS(STR(?c), '/synth/')) } "
+        "GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT 1")
+    return rows[0]["c"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="10000", help="comma-separated numbers of companies (default 10000)")
+    p.add_argument("--stores", default="embedded,oxigraph,virtuoso", help="which stores (embedded always runs)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--push-only", action="store_true", help="on the remote stores, measure the push only")
+    args = p.parse_args()
+    stores = [s for s in args.stores.split(",") if s in STORE_PATHS]
+    workdir = Path(tempfile.mkdtemp(prefix="kg-bench-stores-"))
+    started = start_stores(stores, workdir)
+    rows: list[tuple] = []
+    try:
+        for n in (int(s) for s in args.sizes.split(",")):
+            t = time.perf_counter()
+            run(n, args.seed, stores, workdir, rows, push_only=args.push_only)
+            print(f"# {n:,} companies done in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    finally:
+        if started is not None:
+            subprocess.run(["bash", str(REPO / ".ci/stores/stop.sh")], env=started, check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("| companies | store | measurement | seconds | notes |\n|---:|---|---|---:|---|")
+    for row in rows:
+        print(_row(row))
+
+
+def _row(row) -> str:
+    n, store, what, secs, note = row
+    shown = "—" if secs != secs else f"{secs:.3f}"
+    return f"| {n:,} | {store} | {what} | {shown} | {note} |"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Parity: every named query, and `kg exposure`, `kg chains` and `kg cycles`, give the same
+results on the embedded store, on Oxigraph server and on Virtuoso.
+
+The bundled graph is pushed to each store once per module (see tests/test_remote.py for how
+the stores are found; skipped without them, failing under CI=true). Term forms that the stores
+are free to choose are normalised, nothing else:
+
+* GROUP_CONCAT joins its values in any order: such columns compare as sorted lists, and an
+  empty one is "" on Virtuoso but unbound on Oxigraph;
+* Virtuoso returns the value of a boolean expression as 0/1;
+* numbers compare as numbers (``300000000000`` = ``3.0E11``), blank nodes by kind only;
+* language tags compare case-insensitively (Oxigraph lower-cases them; Virtuoso keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from decimal import Decimal
+
+import pyoxigraph as ox
+import pytest
+
+from kg.queries import list_queries
+from test_remote import STORES, bindings_for, comparable, push_fresh, remote_store
+
+QUERIES = list_queries()
+
+
+@pytest.fixture(scope="module", params=list(STORES))
+def pushed(request):
+    """(store name, RemoteStore) with exactly the bundled graph in it."""
+    remote = remote_store(request.param)
+    push_fresh(remote)
+    return request.param, remote
+
+
+def concat_columns(text: str) -> dict[str, str]:
+    """``?var`` → separator, for each ``(GROUP_CONCAT(… ; separator="X") AS ?var)`` of a query."""
+    out = {}
+    for m in re.finditer(r'GROUP_CONCAT\s*\((?:[^()]|\([^()]*\))*?(?:separator\s*=\s*"([^"]*)")?\s*\)\s*AS\s*\?(\w+)',
+                         text, re.I | re.S):
+        out[m.group(2)] = m.group(1) if m.group(1) is not None else " "
+    return out
+
+
+def normal_row(row: dict, concat: dict[str, str]):
+    out = []
+    for key, value in sorted(row.items()):
+        if key in concat:
+            value = tuple(sorted(v for v in (value or "").split(concat[key]) if v)) if value not in (None, "") else ()
+        elif isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, (int, float, Decimal)):
+            value = Decimal(str(value)).normalize()
+        elif isinstance(value, str) and value.startswith("_:"):
+            value = "_:"
+        out.append((key, value))
+    return tuple(out)
+
+
+def cases():
+    for name, q in QUERIES.items():
+        if q.form != "SELECT":
+            continue
+        required = [p for p in q.params if not p.optional]
+        if not required:
+            yield pytest.param(name, False, id=f"{name}-unbound")
+        if q.params:
+            yield pytest.param(name, True, id=f"{name}-bound")
+
+
+@pytest.mark.parametrize("name, bound", list(cases()))
+def test_named_query_gives_the_same_rows(pushed, kg_store, name, bound):
+    store, remote = pushed
+    query = QUERIES[name]
+    bindings = bindings_for(query) if bound else {}
+    if not bound:
+        bindings = {}
+    concat = concat_columns(query.text)
+    expected = Counter(normal_row(r, concat) for r in kg_store.select(query.text, bindings))
+    got = Counter(normal_row(r, concat) for r in remote.select(query.text, bindings))
+    assert got == expected, f"{name} on {store}: only embedded {list(expected - got)[:3]}; only remote {list(got - expected)[:3]}"
+
+
+def test_every_named_query_has_a_parity_case():
+    names = {c.values[0] for c in cases()}
+    assert names == {n for n, q in QUERIES.items() if q.form == "SELECT"}
+
+
+ANALYSIS = [
+    ("exposure", "--shock", "OpenAI"),
+    ("exposure", "--shock", "Oracle", "--method", "linear", "--layer", "context"),
+    ("chains", "OpenAI"),
+    ("chains", "Nvidia", "Oracle", "--max-depth", "4"),
+    ("cycles",),
+    ("cycles", "--max-length", "4", "--layer", "article"),
+]
+
+
+@pytest.mark.parametrize("args", ANALYSIS, ids=lambda a: "-".join(a))
+def test_analysis_gives_the_same_results(pushed, invoke, monkeypatch, args):
+    from kg.cli import cli
+
+    if args[0] not in cli.commands:
+        pytest.fail(f"kg {args[0]} does not exist yet")
+    store, remote = pushed
+    here = invoke(*args, "--format", "json")
+    there = invoke("--endpoint", remote.endpoint, *args, "--format", "json")
+    assert here.exit_code == 0, here.output
+    assert there.exit_code == 0, there.output
+    a, b = json.loads(here.stdout), json.loads(there.stdout)
+    if args[0] == "exposure":
+        # The ranking itself: who is hurt, in order, with the same impact.
+        assert [(r["id"], round(r["h"], 9)) for r in b["losses"]] == [(r["id"], round(r["h"], 9)) for r in a["losses"]]
+    if comparable(b) == comparable(a):
+        return
+    # No SPARQL store promises an order for rows its query does not sort. When the command's
+    # answer changes with the order of the rows it reads, even on the embedded store, the
+    # stores can only be held to the part that does not depend on it.
+    if _depends_on_row_order(invoke, monkeypatch, args, a):
+        assert without_edge_choice(b) == without_edge_choice(a)
+        pytest.xfail(f"kg {args[0]} picks among equally strong parallel relationships by the order of the rows "
+                     "of its edge query, which SPARQL leaves open; the rest is the same")
+    assert comparable(b) == comparable(a)
+
+
+def _depends_on_row_order(invoke, monkeypatch, args, expected) -> bool:
+    from kg.store import KGStore
+
+    select, select_terms = KGStore.select, KGStore.select_terms
+    monkeypatch.setattr(KGStore, "select", lambda self, q, b=None: select(self, q, b)[::-1])
+    monkeypatch.setattr(KGStore, "select_terms",
+                        lambda self, q, b=None: (lambda names, rows: (names, rows[::-1]))(*select_terms(self, q, b)))
+    try:
+        reversed_rows = json.loads(invoke(*args, "--format", "json").stdout)
+    finally:
+        monkeypatch.undo()
+    return comparable(reversed_rows) != comparable(expected)
+
+
+_EDGE_CHOICE = {"rel", "rels", "amount", "sources", "status", "kind", "source", "layer"}
+
+
+def without_edge_choice(value):
+    """``comparable`` with the fields that name which of several parallel relationships was taken."""
+    if isinstance(value, dict):
+        return {k: without_edge_choice(v) for k, v in value.items() if k not in _EDGE_CHOICE and k != "files"}
+    if isinstance(value, list):
+        return sorted((without_edge_choice(v) for v in value), key=repr)
+    return comparable(value)
