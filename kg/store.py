@@ -111,19 +111,19 @@ class KGStore:
             fmt = "csv"
         else:
             fmt_enum = rdf_format(path)
-            scratch = ox.Store()
             target = graph or (None if bundled else user_graph_iri(path, self._taken_graphs()))
+            if not fmt_enum.supports_datasets:
+                return self._load_triples(path, fmt_enum, target, bundled)
+            # A dataset's own graphs are only known after parsing: parse apart, then merge.
+            scratch = ox.Store()
             try:
-                if fmt_enum.supports_datasets:
-                    scratch.bulk_load(path=str(path), format=fmt_enum)
-                else:
-                    scratch.bulk_load(path=str(path), format=fmt_enum, to_graph=ox.NamedNode(target))
+                scratch.bulk_load(path=str(path), format=fmt_enum)
             except SyntaxError as exc:
                 raise ParseError(path, _line_of(exc), _message_of(exc)) from None
             except (OSError, ValueError) as exc:
                 raise ParseError(path, None, str(exc)) from None
             fmt = fmt_enum.name.lower()
-            if fmt_enum.supports_datasets and target is not None:
+            if target is not None:
                 _move_default_graph(scratch, target)
         graphs = sorted(g.value for g in scratch.named_graphs())
         if not bundled:
@@ -132,6 +132,23 @@ class KGStore:
         self.store.extend(scratch)
         self._invalidate()
         info = LoadedFile(str(path), graphs, quads, bundled, fmt)
+        self.files.append(info)
+        return info
+
+    def _load_triples(self, path: Path, fmt_enum, target: str, bundled: bool) -> LoadedFile:
+        """A triple format goes straight into its graph: one transactional load, no copy
+        (a parse error leaves the store as it was)."""
+        before = len(self.store)
+        try:
+            self.store.load(path=str(path), format=fmt_enum, to_graph=ox.NamedNode(target))
+        except SyntaxError as exc:
+            raise ParseError(path, _line_of(exc), _message_of(exc)) from None
+        except (OSError, ValueError) as exc:
+            raise ParseError(path, None, str(exc)) from None
+        if not bundled:
+            _ensure_sources(self.store, [target], path)
+        self._invalidate()
+        info = LoadedFile(str(path), [target], len(self.store) - before, bundled, fmt_enum.name.lower())
         self.files.append(info)
         return info
 
