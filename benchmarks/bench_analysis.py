@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
+from pathlib import Path
 import time
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import timed  # noqa: E402
 
 
 def bare_debtrank(W, h0):
@@ -31,16 +36,6 @@ def bare_debtrank(W, h0):
         inactive |= distressed
         distressed = newly
     return h
-
-
-def timed(fn, repeat=1):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def load(n, seed):

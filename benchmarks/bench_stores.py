@@ -30,6 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import timed  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]  # this checkout's kg, whatever else is installed
 
@@ -42,16 +45,6 @@ STORE_PATHS = {
 #: Seconds to wait after dropping graphs before the next write is timed: stores go on freeing
 #: space in the background (Virtuoso for several seconds), which would slow the next write.
 SETTLE = 10
-
-
-def timed(fn, repeat=1):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def start_stores(names, workdir):
