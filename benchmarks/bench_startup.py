@@ -50,25 +50,22 @@ def store_table(runs: int) -> None:
     files = sorted((REPO / "data").glob("*.trig"))
     onto = [REPO / "ontology" / "ai-capital-kg.ttl", REPO / "ontology" / "concepts.ttl"]
 
-    def rdflib_memory(query):
-        ds = rdflib.Dataset(default_union=True)
+    def rdflib_dataset(query, store="default", prefix=""):
+        """rdflib's API on its memory store, or on Oxigraph (oxrdflib: store "Oxigraph", formats "ox-…")."""
+        ds = rdflib.Dataset(store=store, default_union=True)
         for f in files:
-            ds.parse(f, format="trig")
+            ds.parse(f, format=prefix + "trig")
         for f in onto:
-            ds.graph(rdflib.URIRef("urn:onto")).parse(f, format="turtle")
+            ds.graph(rdflib.URIRef("urn:onto")).parse(f, format=prefix + "turtle")
         t = time.perf_counter()
         n = len(list(ds.query(query)))
         return time.perf_counter() - t, n
 
+    def rdflib_memory(query):
+        return rdflib_dataset(query)
+
     def oxrdflib_store(query):
-        ds = rdflib.Dataset(store="Oxigraph", default_union=True)
-        for f in files:
-            ds.parse(f, format="ox-trig")
-        for f in onto:
-            ds.graph(rdflib.URIRef("urn:onto")).parse(f, format="ox-turtle")
-        t = time.perf_counter()
-        n = len(list(ds.query(query)))
-        return time.perf_counter() - t, n
+        return rdflib_dataset(query, store="Oxigraph", prefix="ox-")
 
     def pyoxigraph_store(query):
         s = ox.Store()

@@ -65,10 +65,8 @@ def validate_store(kg, graphs: list[str] | None = None) -> dict:
         focus_in = {q.subject for g in graphs for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
         focus_in = {s.value if isinstance(s, ox.NamedNode) else "_:" + s.value for s in focus_in}
     SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-    checked = set()
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
-        checked.add(focus)
         if focus_in is not None and str(focus) not in focus_in and not isinstance(focus, rdflib.BNode):
             continue
         path = report.value(result, SH.resultPath)

@@ -48,3 +48,11 @@ def article_lines():
     if not ARTICLE.exists():
         pytest.skip(f"seed article not found at {ARTICLE}")
     return ARTICLE.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture(scope="module")
+def small():
+    """tests/data/analysis/small.trig alone: the hand-worked graph of the analysis tests."""
+    from kg.store import load_store
+
+    return load_store([DATA / "analysis" / "small.trig"], bundled=False, validate=False)

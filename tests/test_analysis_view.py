@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import DATA
 
 K = "https://w3id.org/ai-capital-kg/resource/"
 A, B, C, D, E, G = (K + x for x in ("TA", "TB", "TC", "TD", "TE", "TG"))
-
-
-@pytest.fixture(scope="module")
-def small():
-    from kg.store import load_store
-
-    return load_store([DATA / "analysis" / "small.trig"], bundled=False, validate=False)
 
 
 def _edges(view):
