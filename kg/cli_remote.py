@@ -22,7 +22,8 @@ def push(session, graphs, batch_size, fmt):
     Each named graph is replaced whole through the SPARQL 1.1 Graph Store Protocol
     (--graph-store), or written with batched INSERT DATA (--update-endpoint); pushing twice
     changes nothing. Triple counts are checked afterwards. Credentials come from
-    KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD.
+    KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD. N-Triples files go to the store as they are;
+    with --no-validate they upload while kg parses them and derives the shortcut triples.
 
     \b
     Examples:
@@ -43,13 +44,17 @@ def push(session, graphs, batch_size, fmt):
     from kg.remote import RemoteStore
     from kg.store import load_store
 
-    if session.data:
-        click.echo(f"loading {len(session.data)} user file(s) and validating them…", err=True)
-    kg = load_store(session.data, validate=session.validate)
+    progress = lambda line: click.echo(line, err=True)  # noqa: E731
     remote = RemoteStore(session.endpoint, update_endpoint=session.update_endpoint, graph_store=session.graph_store,
                          check_union=False)
-    written = push_store(kg, remote, graphs=graphs, batch_size=batch_size,
-                         progress=lambda line: click.echo(line, err=True))
+    if session.validate:
+        if session.data:
+            click.echo(f"loading {len(session.data)} user file(s) and validating them…", err=True)
+        kg = load_store(session.data, validate=True)
+        written = push_store(kg, remote, graphs=graphs, batch_size=batch_size, progress=progress)
+    else:  # unvalidated, the files are read while the push runs
+        kg = load_store((), validate=False, derive=False)
+        written = push_store(kg, remote, graphs=graphs, files=session.data, batch_size=batch_size, progress=progress)
     rows = [{"graph": w.graph, "triples": w.verified, "method": w.method, "seconds": round(w.seconds, 2)}
             for w in written]
     emit(render(rows, fmt, columns=["graph", "triples", "method", "seconds"], max_width=90))

@@ -1,28 +1,36 @@
 """``kg push``: write the bundled graph and the user's files into a remote SPARQL store.
 
-Each named graph the local load holds is replaced as a whole with a SPARQL 1.1 Graph Store
-HTTP Protocol ``PUT`` (so a second push changes nothing), or, where the store has no Graph Store
-endpoint, written with batched ``INSERT DATA`` into a staging graph that is then ``MOVE``-d over
-the old one. Counts are checked afterwards. A failure stops the push and says which graphs were
-replaced and which were left as they were.
+Each named graph is replaced as a whole with a SPARQL 1.1 Graph Store HTTP Protocol ``PUT``
+(so a second push changes nothing), as N-Triples: a user's N-Triples file as it is on disk,
+every other graph serialised by Oxigraph. Where the store has no Graph Store endpoint, each graph is
+written with batched ``INSERT DATA`` into a staging graph that is then ``MOVE``-d over the old one.
+
+One thread writes, one graph at a time (two PUTs at once that bring the same new IRIs left
+Virtuoso 7 waiting on its own locks for good), while the calling thread loads the user's files,
+derives the shortcut triples and serialises the next graph. Counts are checked afterwards. A
+failure stops the push and says which graphs were replaced and which were left as they were.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from kg.errors import KGError
+from kg.errors import InputError, KGError
 from kg.remote import RemoteError, RemoteStore
+from kg.store import rdf_format, user_graph_iri
 from kg.vocab import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH
 
-__all__ = ["PushError", "GraphWrite", "push_store", "insert_batches", "DEFAULT_BATCH"]
+__all__ = ["DEFAULT_BATCH", "GraphWrite", "PushError", "insert_batches", "push_store"]
 
 #: Triples per INSERT DATA request (Virtuoso refuses requests of more than about 1,500).
 DEFAULT_BATCH = 1000
@@ -30,7 +38,11 @@ DEFAULT_BATCH = 1000
 LARGE = 10_000
 #: Where a graph is staged when it is written with INSERT DATA (then moved over the old one).
 STAGING = GRAPH + "staging/"
+#: Bodies are N-Triples. Turtle was a quarter of the bytes and a fresh Virtuoso 7 loaded it
+#: 25 % faster, but about one large Turtle PUT in two then never answered (Virtuoso waiting on
+#: its own locks); N-Triples never did (docs/benchmarks-stores.md).
 _NT = "application/n-triples"
+_LEFT = "was left as it was before the push"
 
 
 class PushError(KGError):
@@ -55,15 +67,20 @@ class _Plan:
     others: list[str] = field(default_factory=list)
 
 
-def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), batch_size: int = DEFAULT_BATCH,
-               progress: Callable[[str], None] | None = None) -> list[GraphWrite]:
+def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), files: Sequence[str | Path] = (),
+               batch_size: int = DEFAULT_BATCH, progress: Callable[[str], None] | None = None) -> list[GraphWrite]:
     """Write the named graphs of the loaded store ``kg`` to ``remote``; returns one entry per graph.
 
     Parameters
     ----------
-    kg : a :class:`kg.store.KGStore` (from :func:`kg.store.load_store`).
+    kg : a :class:`kg.store.KGStore` (from :func:`kg.store.load_store`); when its derived graph
+        is not up to date (``kg.derived`` false, as after ``load_store(derive=False)``), it is
+        derived here while the other graphs upload.
     remote : the target; needs ``remote.graph_store`` (preferred) or ``remote.update_endpoint``.
     graphs : only these named graphs (default: every graph of ``kg``).
+    files : user files still to load into ``kg`` (``kg push --no-validate``). N-Triples files
+        among them go to the store as they are while they are parsed here; a file that cannot be
+        parsed here stops the push, and the message says whether the store had taken it.
     batch_size : triples per ``INSERT DATA`` request when there is no Graph Store endpoint.
     progress : called with one line of progress at a time.
 
@@ -77,51 +94,259 @@ def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), batch_siz
         when a request fails or a count does not match; the message lists the graphs replaced,
         the graph that failed (left as it was) and the graphs not written.
     """
-    say = progress or (lambda line: None)
     if not (remote.graph_store or remote.update_endpoint):
         raise PushError("kg push needs --graph-store (SPARQL 1.1 Graph Store endpoint) or --update-endpoint")
-    plan = _plan(kg, remote, graphs)
-    sizes = {g: _size(kg, g) for g in plan.graphs}
-    total = sum(sizes.values())
-    say(f"pushing {len(plan.graphs)} graph(s), {total:,} triples, to {remote.graph_store or remote.update_endpoint}")
-    if plan.others:
-        say(f"the store also holds {len(plan.others)} other project graph(s): the derived graph is rebuilt on the server")
-    done: list[GraphWrite] = []
-    put_ok = bool(remote.graph_store)
-    written = 0
-    for graph in plan.graphs:
+    files = [Path(f) for f in files]
+    for path in files:  # a missing file or an unknown type is refused before anything is written
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        if path.suffix.lower() != ".csv":
+            rdf_format(path)
+    if files and (graphs or not remote.graph_store):
+        for path in files:  # nothing to overlap: load first, as a validated push does
+            kg.load_file(path)
+        files = []
+    push = _Push(kg, remote, graphs, files, progress)
+    push.run(batch_size)
+    if push.plan.derive_remotely:
         start = time.perf_counter()
-        if sizes[graph] >= LARGE:
-            say(f"  {graph}: writing {sizes[graph]:,} triples…")
-        try:
-            method = "insert"
-            if put_ok:
-                put_ok = _put(kg, remote, graph, sizes[graph])
-                method = "put"
-            if not put_ok:
-                method = "insert"
-                _insert(kg, remote, graph, batch_size, say, sizes[graph])
-        except (RemoteError, KGError) as exc:
-            raise PushError(_failure(graph, exc, done, plan.graphs)) from None
-        done.append(GraphWrite(graph, sizes[graph], method, time.perf_counter() - start))
-        written += sizes[graph]
-        if sizes[graph] >= LARGE or len(plan.graphs) <= 3:
-            say(f"  {graph}: {sizes[graph]:,} triples ({method}, {done[-1].seconds:.1f} s); "
-                f"{written:,} of {total:,} written")
-    if plan.derive_remotely:
-        start = time.perf_counter()
-        say(f"  {DERIVED_GRAPH}: rebuilding it on the server…")
+        push.say(f"  {DERIVED_GRAPH}: rebuilding it on the server…")
         try:
             _derive_remotely(remote)
         except (RemoteError, KGError) as exc:
-            raise PushError(_failure(DERIVED_GRAPH, exc, done, plan.graphs + [DERIVED_GRAPH], rule=True)) from None
-        done.append(GraphWrite(DERIVED_GRAPH, 0, "rule", time.perf_counter() - start))
-    _verify(remote, done, sizes, say)
-    return done
+            state = "was dropped and may be incomplete (the rule did not finish)"
+            raise PushError(_failure([(DERIVED_GRAPH, exc, state)], push.done,
+                                     push.plan.graphs + [DERIVED_GRAPH])) from None
+        push.done.append(GraphWrite(DERIVED_GRAPH, 0, "rule", time.perf_counter() - start))
+    _verify(remote, push.done, push.sizes, push.say)
+    return push.done
 
 
-def _plan(kg, remote: RemoteStore, only: Sequence[str]) -> _Plan:
-    local = kg.graphs()
+class _Push:
+    """One push: the plan, what is written, the writing thread."""
+
+    def __init__(self, kg, remote: RemoteStore, only: Sequence[str], files: list[Path], progress):
+        self.kg, self.remote, self.files = kg, remote, files
+        self.say = _serialised(progress)
+        # The graphs the N-Triples files get are known before parsing them, as long as no file
+        # of another format comes first (a dataset names its graphs only once parsed).
+        self.targets: dict[Path, str] = {}
+        taken = {g for f in kg.files for g in f.graphs}
+        for path in files:
+            if path.suffix.lower() != ".nt" or not path.is_file():
+                break
+            self.targets[path] = user_graph_iri(path, taken)
+            taken.add(self.targets[path])
+        # Graph → N-Triples file sent as it is, and the quads kg adds beside it.
+        self.raw: dict[str, Path] = {g: p for p, g in self.targets.items()}
+        for f in kg.files:
+            if f.format == "n-triples" and not f.bundled and len(f.graphs) == 1 and Path(f.path).is_file():
+                self.raw[f.graphs[0]] = Path(f.path)
+        pending = list(self.raw) + ([DERIVED_GRAPH] if not kg.derived else [])
+        self.plan = _plan(kg, remote, only, pending)
+        self.sizes = {g: n for g, n in kg.graph_sizes().items() if g in self.plan.graphs}
+        self.done: list[GraphWrite] = []
+        self.failed: list[tuple[str, Exception, str]] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        # The writing thread uses the store's connection: the calling thread makes no request
+        # while it writes.
+        self._http = remote.http
+        known = sum(self.sizes.get(g, 0) for g in self.plan.graphs if g not in self.targets.values())
+        later = [f"{p.name} ({p.stat().st_size / 1e6:,.0f} MB)" for p in self.targets]
+        if not kg.derived and DERIVED_GRAPH in self.plan.graphs:
+            later.append("the derived graph")
+        self.say(f"pushing {len(self.plan.graphs)} graph(s), {known:,} triples"
+                 + (f" and {', '.join(later)} (read as they upload)" if later else "")
+                 + f", to {remote.graph_store or remote.update_endpoint}")
+        if self.plan.others:
+            self.say(f"the store also holds {len(self.plan.others)} other project graph(s): "
+                     "the derived graph is rebuilt on the server")
+
+    # -- the order of work --------------------------------------------------------------------------
+    def run(self, batch_size: int) -> None:
+        graphs = self.plan.graphs
+        if self.remote.graph_store and graphs:
+            # The first graph alone: it shows whether the store speaks the Graph Store Protocol.
+            if graphs[0] == DERIVED_GRAPH:
+                self._derive()
+            first = self._write(graphs[0])
+            if self.failed:
+                self._raise()
+            if first is not False:
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-push") as writer:
+                    self._overlapped(writer, graphs[1:])
+                self._raise()
+                return
+        self._load()
+        self._derive()
+        for graph in graphs:
+            if not any(w.graph == graph for w in self.done):
+                self._write(graph, lambda g: self._insert(g, batch_size))
+                self._raise()
+
+    def _overlapped(self, writer: ThreadPoolExecutor, graphs: list[str]) -> None:
+        """Files sent as they are first (they need no parsing here), then the graphs already
+        loaded, then, once the files are loaded, their graphs, and once derived, the derived graph."""
+        futures = [writer.submit(self._write, g) for g in graphs if g in self.raw]
+        ready = [g for g in graphs if g in self.sizes and g not in self.raw and g != DERIVED_GRAPH]
+        futures += [writer.submit(self._write, g) for g in ready]
+        try:
+            self._load()
+        except KGError as exc:
+            self._stop.set()
+            for f in futures:
+                f.result()
+            raise PushError(_unparsed(exc, [w.graph for w in self.done], self.raw, self.failed)) from None
+        for graph in self.raw:
+            added = next((f.added for f in self.kg.files if f.graphs == [graph]), [])
+            if added and graph in graphs:
+                futures.append(writer.submit(self._write, graph, lambda g, q=added: self._post(g, q),
+                                             "was replaced by the file, without the source node kg adds to it"))
+        futures += [writer.submit(self._write, g) for g in graphs
+                    if g not in self.raw and g not in ready and g != DERIVED_GRAPH]
+        if DERIVED_GRAPH in graphs and not self._stop.is_set():
+            self._derive()  # while the writer is busy
+            futures.append(writer.submit(self._write, DERIVED_GRAPH))
+        for f in futures:
+            f.result()
+
+    def _load(self) -> None:
+        for path in self.files:
+            self.kg.load_file(path, graph=self.targets.get(path))
+        if self.files:
+            self.files = []
+            with self._lock:
+                self.sizes = {g: n for g, n in self.kg.graph_sizes().items() if g in self.plan.graphs}
+
+    def _derive(self) -> None:
+        if self.kg.derived or DERIVED_GRAPH not in self.plan.graphs:
+            return
+        start = time.perf_counter()
+        self.kg.derive()
+        n = self.kg.graph_sizes().get(DERIVED_GRAPH, 0)
+        with self._lock:
+            self.sizes[DERIVED_GRAPH] = n
+        self.say(f"  {DERIVED_GRAPH}: {n:,} triples derived ({time.perf_counter() - start:.1f} s)")
+
+    # -- one write ----------------------------------------------------------------------------------
+    def _write(self, graph: str, how=None, state: str = _LEFT) -> bool | None:
+        """Write one graph (``how``: PUT by default); records the result, or the failure and
+        ``state`` (what became of the graph), never raises."""
+        if self._stop.is_set():
+            return None
+        raw = how is None and graph in self.raw
+        how = how or self._put
+        start = time.perf_counter()
+        size = self.sizes.get(graph)
+        if raw:
+            shown = f"{self.raw[graph].name} ({self.raw[graph].stat().st_size / 1e6:,.0f} MB, as it is)"
+        else:
+            shown = f"{size or 0:,} triples"
+        large = raw or (how == self._put and (size or 0) >= LARGE)
+        if large:
+            self.say(f"  {graph}: writing {shown}…")
+        try:
+            method = how(graph)
+        except (RemoteError, KGError) as exc:
+            self._stop.set()
+            with self._lock:
+                self.failed.append((graph, exc, state))
+            return None
+        if method is False:
+            return False
+        seconds = time.perf_counter() - start
+        with self._lock:
+            earlier = next((w for w in self.done if w.graph == graph), None)
+            if earlier is not None:  # the source node added to a graph sent as a file
+                earlier.seconds += seconds
+                return True
+            self.done.append(GraphWrite(graph, size or 0, method, seconds))
+        if large or len(self.plan.graphs) <= 3:
+            self.say(f"  {graph}: {shown} ({method}, {seconds:.1f} s)")
+        return True
+
+    def _raise(self) -> None:
+        if self.failed:
+            planned = self.plan.graphs + ([DERIVED_GRAPH] if self.plan.derive_remotely else [])
+            raise PushError(_failure(self.failed, self.done, planned))
+
+    def _url(self, graph: str) -> str:
+        base = self.remote.graph_store
+        return base + ("&" if "?" in base else "?") + urlencode({"graph": graph})
+
+    def _put(self, graph: str):
+        """Replace ``graph`` with one PUT; ``False`` when the store has no usable Graph Store endpoint."""
+        url = self._url(graph)
+        if graph in self.raw:
+            path = self.raw[graph]
+            with path.open("rb") as body:
+                status, answer = self._send("PUT", url, body, _NT, path.stat().st_size / 150)
+        else:
+            with tempfile.TemporaryFile() as body:
+                self.kg.store.dump(body, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+                status, answer = self._send("PUT", url, body, _NT, self.sizes.get(graph, 0))
+        if status in (404, 405, 501) and not self.done:
+            return False  # no Graph Store Protocol here: fall back to INSERT DATA for every graph
+        _check(status, answer, "PUT", self.remote.graph_store)
+        return "put"
+
+    def _post(self, graph: str, quads: list) -> str:
+        """Add the quads kg put beside a file sent as it is (GSP ``POST`` merges)."""
+        body = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+        status, answer = self._send("POST", self._url(graph), body, _NT, len(quads))
+        _check(status, answer, "POST", self.remote.graph_store)
+        return "put"
+
+    def _send(self, method: str, url: str, body, ctype: str, triples: float):
+        _challenge(self._http, url)
+        # A store answers once it has written the whole graph: allow 1 s per 1,000 triples.
+        timeout = max(self._http.timeout, triples / 1000)
+        status, _, answer = self._http.request(method, url, body=body, headers={"Content-Type": ctype},
+                                               timeout=timeout)
+        return status, answer
+
+    def _insert(self, graph: str, batch_size: int) -> str:
+        _insert(self.kg, self.remote, graph, batch_size, self.say, self.sizes[graph])
+        return "insert"
+
+
+def _unparsed(exc: Exception, written: list[str], raw: dict[str, Path], failed) -> str:
+    """The message when a file sent as it is then fails to parse here."""
+    taken = [g for g in written if g in raw]
+    lines = [str(exc), "push stopped: nothing more was written"]
+    for graph, refusal, state in failed:
+        lines.append(f"the store refused {graph} too ({refusal}); {graph} {state}")
+    if taken:
+        lines.append(f"the store took {', '.join(taken)} from {', '.join(raw[g].name for g in taken)} as sent "
+                     "(its own parser accepted the file); the derived graph was not updated")
+    others = [g for g in written if g not in raw]
+    lines.append(f"replaced before the error ({len(others)}): {', '.join(others) or 'none'}")
+    lines.append("fix the file and run `kg push` again; it replaces whole graphs")
+    return "\n".join(lines)
+
+
+def _check(status: int, answer: bytes, method: str, where: str) -> None:
+    if not 200 <= status < 300:
+        message = " ".join(answer.decode("utf-8", errors="replace").split())[:300]
+        raise RemoteError(f"{method} {where} answered {status}: {message}")
+
+
+def _serialised(progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    if progress is None:
+        return lambda line: None
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:
+            progress(line)
+
+    return say
+
+
+def _plan(kg, remote: RemoteStore, only: Sequence[str], pending: Sequence[str] = ()) -> _Plan:
+    """``pending``: graphs not loaded yet (files parsed during the push, the derived graph)."""
+    local = sorted(set(kg.graphs()) | set(pending))
     unknown = sorted(set(only) - set(local))
     if unknown:
         raise PushError(f"no such graph in the local load: {', '.join(unknown)}; the graphs are: {', '.join(local)}")
@@ -139,36 +364,15 @@ def _plan(kg, remote: RemoteStore, only: Sequence[str]) -> _Plan:
     return _Plan(chosen, derive_remotely, others)
 
 
-def _size(kg, graph: str) -> int:
-    return sum(1 for _ in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
-
-
 def _triples(kg, graph: str):
     for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
         yield ox.Triple(q.subject, q.predicate, q.object)
 
 
-def _put(kg, remote: RemoteStore, graph: str, size: int) -> bool:
-    """Replace ``graph`` with one PUT; ``False`` when the store has no usable Graph Store endpoint."""
-    url = remote.graph_store + ("&" if "?" in remote.graph_store else "?") + urlencode({"graph": graph})
-    with tempfile.TemporaryFile() as body:
-        kg.store.dump(body, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
-        _challenge(remote, url)
-        # A store answers a PUT once it has written the whole graph: allow 1 s per 1,000 triples.
-        timeout = max(remote.http.timeout, size / 1000)
-        status, _, answer = remote.http.request("PUT", url, body=body, headers={"Content-Type": _NT}, timeout=timeout)
-    if status in (404, 405, 501) and graph == ONTOLOGY_GRAPH:
-        return False  # no Graph Store Protocol here: fall back to INSERT DATA for every graph
-    if not 200 <= status < 300:
-        message = " ".join(answer.decode("utf-8", errors="replace").split())[:300]
-        raise RemoteError(f"PUT {remote.graph_store} answered {status}: {message}")
-    return True
-
-
-def _challenge(remote: RemoteStore, url: str) -> None:
+def _challenge(http, url: str) -> None:
     """Meet the server's authentication challenge with an empty request, so the body is sent once."""
-    if remote.http.user is not None and not remote.http.has_challenge(url):
-        remote.http.request("HEAD", url)
+    if http.user is not None and not http.has_challenge(url):
+        http.request("HEAD", url)
 
 
 def _insert(kg, remote: RemoteStore, graph: str, batch_size: int, say, size: int) -> None:
@@ -244,9 +448,11 @@ def _derive_remotely(remote: RemoteStore) -> None:
 
 
 def _verify(remote: RemoteStore, done: list[GraphWrite], sizes: dict[str, int], say) -> None:
+    counts = remote.graph_sizes([w.graph for w in done])
     wrong = []
     for w in done:
-        w.verified = remote.graph_size(w.graph)
+        w.triples = sizes.get(w.graph, w.triples)  # a file sent as it is was counted once parsed
+        w.verified = counts[w.graph]
         if w.method != "rule" and w.verified != sizes[w.graph]:
             wrong.append(f"{w.graph}: wrote {sizes[w.graph]:,} triples, the store holds {w.verified:,}")
         if w.method == "rule":
@@ -256,12 +462,14 @@ def _verify(remote: RemoteStore, done: list[GraphWrite], sizes: dict[str, int], 
     say(f"verified: {sum(w.verified or 0 for w in done):,} triples in {len(done)} graph(s)")
 
 
-def _failure(graph: str, exc: Exception, done: list[GraphWrite], planned: list[str], rule: bool = False) -> str:
-    replaced = [w.graph for w in done]
-    left = [g for g in planned if g not in replaced and g != graph]
-    state = ("was dropped and may be incomplete (the rule did not finish)" if rule
-             else "was left as it was before the push")
-    lines = [f"push stopped at {graph}: {exc}", f"{graph} {state}"]
+def _failure(failed: list[tuple[str, Exception, str]], done: list[GraphWrite], planned: list[str]) -> str:
+    """What the store holds after a failure: ``failed`` is (graph, error, what became of it)."""
+    stopped = [g for g, _, _ in failed]
+    replaced = [w.graph for w in done if w.graph not in stopped]
+    left = [g for g in planned if g not in replaced and g not in stopped]
+    lines = []
+    for graph, exc, state in failed:
+        lines += [f"push stopped at {graph}: {exc}", f"{graph} {state}"]
     lines.append(f"replaced ({len(replaced)}): {', '.join(replaced) or 'none'}")
     lines.append(f"not written ({len(left)}): {', '.join(left) or 'none'}")
     lines.append("run `kg push` again to finish; it replaces whole graphs, so repeating it is safe")

@@ -41,6 +41,8 @@ _MAX_GET = 4000
 _RESULTS_JSON = "application/sparql-results+json"
 _MAX_SORT_KEYS = 20
 _TRIPLES = "application/n-triples, text/turtle;q=0.9"
+#: Bytes read from a file body per socket write (http.client's 8 KiB makes many small writes).
+_BLOCK = 1 << 20
 
 
 # -- HTTP: one keep-alive connection per server, Basic or Digest authentication on challenge ----
@@ -91,6 +93,11 @@ class HttpClient:
             self._challenges[key] = challenge
         return status, resp_headers, data
 
+    def fork(self) -> "HttpClient":
+        """A client with the same credentials and timeout but its own connections and challenges:
+        one per thread (a client is not thread-safe, and Digest nonce counts are per client)."""
+        return HttpClient(self.user, self.password, self.timeout)
+
     def has_challenge(self, url: str) -> bool:
         """Whether this client already knows how ``url``'s server wants credentials."""
         parts = urlsplit(url)
@@ -107,7 +114,7 @@ class HttpClient:
             fresh = conn is None
             if fresh:
                 cls = http.client.HTTPSConnection if key[0] == "https" else http.client.HTTPConnection
-                conn = self._conns[key] = cls(key[1], key[2], timeout=timeout)
+                conn = self._conns[key] = cls(key[1], key[2], timeout=timeout, blocksize=_BLOCK)
             conn.timeout = timeout
             if conn.sock is not None:
                 conn.sock.settimeout(timeout)
@@ -300,8 +307,17 @@ class RemoteStore:
 
     # -- counts used by kg push ------------------------------------------------------------------
     def graph_size(self, graph: str) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": ox.NamedNode(graph)})
-        return int(rows[0]["n"]) if rows else 0
+        return self.graph_sizes([graph])[graph]
+
+    def graph_sizes(self, graphs: list[str]) -> dict[str, int]:
+        """Triples in each of ``graphs`` (0 for a graph the store does not hold), in one query."""
+        if not graphs:
+            return {}
+        text = bind_values("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                           [values_block("g", [ox.NamedNode(g) for g in graphs])])
+        _, rows = self._select_pages(text)
+        counts = {row[0].value: int(row[1].value) for row in rows if row[0] is not None}
+        return {g: counts.get(g, 0) for g in graphs}
 
     # -- protocol --------------------------------------------------------------------------------
     def _bound(self, sparql: str, bindings: Mapping[str, object] | None) -> str:

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, ParseError, QueryError
 from kg.resources import data_dir, ontology_dir
-from kg.vocab import DCTERMS, DERIVED_GRAPH, GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
+from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
 
 __all__ = ["KGStore", "LoadedFile", "load_store", "rdf_format", "to_python", "to_term", "RDF_FORMATS"]
 
@@ -44,6 +44,8 @@ class LoadedFile:
     quads: int
     bundled: bool
     format: str
+    #: Quads kg added beside the file's own (a source node for a graph that declares none).
+    added: list = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +58,8 @@ class KGStore:
 
     store: ox.Store = field(default_factory=ox.Store)
     files: list[LoadedFile] = field(default_factory=list)
+    #: Whether the derived graph follows from the data loaded (``derive`` ran after the last load).
+    derived: bool = False
 
     # -- reading ---------------------------------------------------------------------------
     def _run(self, sparql: str, bindings: Mapping[str, object] | None):
@@ -126,12 +130,11 @@ class KGStore:
             if target is not None:
                 _move_default_graph(scratch, target)
         graphs = sorted(g.value for g in scratch.named_graphs())
-        if not bundled:
-            _ensure_sources(scratch, graphs, path)
+        added = _ensure_sources(scratch, graphs, path) if not bundled else []
         quads = len(scratch)
         self.store.extend(scratch)
         self._invalidate()
-        info = LoadedFile(str(path), graphs, quads, bundled, fmt)
+        info = LoadedFile(str(path), graphs, quads, bundled, fmt, added)
         self.files.append(info)
         return info
 
@@ -145,10 +148,9 @@ class KGStore:
             raise ParseError(path, _line_of(exc), _message_of(exc)) from None
         except (OSError, ValueError) as exc:
             raise ParseError(path, None, str(exc)) from None
-        if not bundled:
-            _ensure_sources(self.store, [target], path)
+        added = _ensure_sources(self.store, [target], path) if not bundled else []
         self._invalidate()
-        info = LoadedFile(str(path), [target], len(self.store) - before, bundled, fmt_enum.name.lower())
+        info = LoadedFile(str(path), [target], len(self.store) - before, bundled, fmt_enum.name.lower(), added)
         self.files.append(info)
         return info
 
@@ -159,9 +161,16 @@ class KGStore:
             self.store.remove_graph(derived)
         self.store.update((ontology_dir() / "rules" / "derive.ru").read_text(encoding="utf-8"))
         self._invalidate()
+        self.derived = True
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples in each named graph, counted by the store (no quad crosses into Python)."""
+        rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return {row["g"].value: int(row["n"].value) for row in rows}
 
     def _invalidate(self) -> None:
-        """Forget what was computed from the data (name index, labels) after a change."""
+        """Forget what was computed from the data (name index, labels, derived graph) after a change."""
+        self.derived = False
         for key in ("_name_index", "_name_display", "_labels"):
             self.__dict__.pop(key, None)
 
@@ -178,7 +187,8 @@ class KGStore:
         return {g for f in self.files for g in f.graphs}
 
 
-def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validate: bool = True) -> KGStore:
+def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validate: bool = True,
+               derive: bool = True) -> KGStore:
     """Load the ontology, the bundled graph (unless ``bundled=False``) and the user's files.
 
     Parameters
@@ -188,6 +198,8 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
     bundled : load the bundled article and context graphs.
     validate : validate the user's files with the project's SHACL shapes (raises
         :class:`kg.errors.ValidationError`).
+    derive : apply the derivation rule now; ``False`` (only with ``validate=False``) leaves it to
+        the caller (``kg push`` derives while the first graphs are being uploaded).
 
     Examples
     --------
@@ -202,7 +214,8 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
         for path in sorted(data_dir().glob("*.trig")):
             kg.load_file(path, bundled=True)
     user = [kg.load_file(Path(p)) for p in data]
-    kg.derive()
+    if derive or validate:
+        kg.derive()
     if validate and user:
         from kg.validate import validate_store
 
@@ -234,8 +247,10 @@ def _move_default_graph(store: ox.Store, target: str) -> None:
         store.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(target)))
 
 
-def _ensure_sources(store: ox.Store, graphs: list[str], path: Path) -> None:
-    """Give every user graph that declares no source a source node of the user layer."""
+def _ensure_sources(store: ox.Store, graphs: list[str], path: Path) -> list[ox.Quad]:
+    """Give every user graph that declares no source a source node of the user layer; returns
+    the quads added."""
+    added = []
     for g in graphs:
         gnode = ox.NamedNode(g)
         if any(store.quads_for_pattern(None, ox.NamedNode(KG.namedGraph), gnode, None)):
@@ -247,7 +262,9 @@ def _ensure_sources(store: ox.Store, graphs: list[str], path: Path) -> None:
             (KG.namedGraph, gnode),
             (DCTERMS.title, ox.Literal(path.name)),
         ):
-            store.add(ox.Quad(src, ox.NamedNode(p), o, gnode))
+            added.append(ox.Quad(src, ox.NamedNode(p), o, gnode))
+    store.extend(added)
+    return added
 
 
 def _line_of(exc: SyntaxError) -> int | None:

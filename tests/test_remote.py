@@ -293,7 +293,7 @@ def test_push_sends_a_large_body_once(fake_server, kg_store):
 
     remote = RemoteStore(fake_server + "/query", graph_store=fake_server + "/store", user="dba", password="dba",
                          check_union=False)
-    remote.graph_size = lambda g: sum(1 for _ in kg_store.store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    remote.graph_sizes = lambda graphs: {g: n for g, n in kg_store.graph_sizes().items() if g in graphs}
     push_store(kg_store, remote)
     unauthorised_puts = [entry for entry in _Fake.log if entry[0] == "PUT" and not entry[3]]
     assert unauthorised_puts == []
@@ -552,3 +552,63 @@ def test_push_of_an_unknown_graph_is_refused(store_name, runner):
     result = runner.invoke(cli, ["--endpoint", remote.endpoint, "--graph-store", remote.graph_store, "push",
                                  "--graph", "https://example.org/nothing"])
     assert result.exit_code == 1 and "no such graph in the local load" in result.output
+
+
+def _ntriples_without_source(tmp_path: Path, name: str = "deals.nt") -> Path:
+    """mini.trig's triples as a user's N-Triples file that names no source graph (so kg adds
+    a source node beside the file's own triples), blank nodes included."""
+    store = ox.Store()
+    store.load(path=str(DATA / "mini.trig"), format=ox.RdfFormat.TRIG)
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store
+               if q.predicate != ox.NamedNode(KG.namedGraph)]
+    path = tmp_path / name
+    path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    return path
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_push_sends_an_ntriples_file_as_it_is(store_name, runner, tmp_path, validate):
+    """The file goes to the store as it is (while kg parses it, unvalidated), then the source
+    node kg adds; the store then holds exactly what the embedded load holds."""
+    from kg.cli import cli
+    from kg.store import load_store
+
+    remote = remote_store(store_name)
+    reset_store(remote)
+    path = _ntriples_without_source(tmp_path)
+    env = {"KG_ENDPOINT_USER": remote.http.user, "KG_ENDPOINT_PASSWORD": remote.http.password}
+    args = ["--data", str(path)] + ([] if validate else ["--no-validate"])
+    result = runner.invoke(cli, args + ["--endpoint", remote.endpoint, "--graph-store", remote.graph_store,
+                                        "--update-endpoint", remote.update_endpoint, "push", "--format", "json"],
+                           env={k: v for k, v in env.items() if v})
+    assert result.exit_code == 0, result.output
+    assert "deals.nt (0 MB, as it is)" in result.stderr
+    local = load_store([path])
+    user_graph = GRAPH + "user/deals"
+    assert graph_digest(remote) == local.graph_sizes()
+    # The file's own triples (2 blank amount nodes among them) and the 4 of the source node.
+    assert local.graph_sizes()[user_graph] == len(path.read_text(encoding="utf-8").splitlines()) + 4
+    assert remote.ask("ASK { GRAPH ?g { ?s <" + KG.namedGraph + "> ?g } }", {"g": ox.NamedNode(user_graph)})
+
+
+def test_file_that_fails_to_parse_after_the_store_took_it_is_reported(fake_server, tmp_path):
+    """An unvalidated push sends an N-Triples file while parsing it; when kg's parser then
+    refuses it, the message says the store took it and nothing more was written."""
+    from kg.push import PushError, push_store
+    from kg.store import load_store
+
+    bad = tmp_path / "bad.nt"
+    good = _ntriples_without_source(tmp_path).read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join(good[:3] + ["<https://example.org/a> <https://example.org/b> ."] + good[3:]) + "\n",
+                   encoding="utf-8")
+    remote = RemoteStore(fake_server + "/query", graph_store=fake_server + "/store", user="dba", password="dba",
+                         check_union=False)
+    kg = load_store((), validate=False, derive=False)
+    with pytest.raises(PushError) as info:
+        push_store(kg, remote, files=[bad])
+    message = str(info.value)
+    assert "bad.nt" in message and "line 4" in message
+    assert "the store took https://w3id.org/ai-capital-kg/graph/user/bad from bad.nt as sent" in message
+    assert "replaced before the error (1): https://w3id.org/ai-capital-kg/graph/ontology" in message
+    puts = [path for method, path, _, auth in _Fake.log if method == "PUT" and auth]
+    assert len(puts) == 2  # the ontology and the file; no bundled graph, no derived graph
