@@ -10,7 +10,7 @@ from pathlib import Path
 from kg.errors import QueryError
 from kg.resources import queries_dir
 
-__all__ = ["NamedQuery", "Param", "load_query", "list_queries", "values_block"]
+__all__ = ["NamedQuery", "Param", "dialect_texts", "load_query", "list_queries", "values_block"]
 
 # "# param ?company  entity   The company" ; a type ending in "?" marks the parameter optional.
 _PARAM = re.compile(r"^#\s*param\s+\?(\w+)\s+(\w+)(\??)\s*(.*)$")
@@ -66,6 +66,17 @@ def parse_query_file(path: Path) -> NamedQuery:
 def list_queries() -> dict[str, NamedQuery]:
     """Every named query in queries/, by name."""
     return {p.stem: parse_query_file(p) for p in sorted(queries_dir().glob("*.rq"))}
+
+
+@cache
+def dialect_texts(dialect: str) -> dict[str, str]:
+    """Standard text → the store's own text, for the named queries that ``queries/dialects/<dialect>/``
+    rewrites for a store that cannot run the standard form at scale (same parameters, same rows;
+    tests/test_parity.py checks both)."""
+    standard = list_queries()
+    folder = queries_dir() / "dialects" / dialect
+    return {standard[p.stem].text: p.read_text(encoding="utf-8")
+            for p in sorted(folder.glob("*.rq")) if p.stem in standard}
 
 
 def load_query(name_or_path: str) -> NamedQuery:

@@ -245,6 +245,7 @@ class RemoteStore:
         self.files: list = []  # what was loaded from files: nothing, the store was filled by `kg push`
         self._union_checked = not check_union
         self._nested_pages = False
+        self._dialect: str | None = None  # "virtuoso", or "" for standard SPARQL; from the Server header
         self.requests = 0
 
     def __repr__(self) -> str:
@@ -259,11 +260,11 @@ class RemoteStore:
     def select_terms(self, sparql: str, bindings: Mapping[str, object] | None = None):
         """Run a SELECT and return ``(variables, rows of Oxigraph terms)``, reading it page by page."""
         self._check_union()
-        return self._select_pages(self._bound(sparql, bindings))
+        return self._select_pages(self._bound(self._dialect_text(sparql), bindings))
 
     def ask(self, sparql: str, bindings: Mapping[str, object] | None = None) -> bool:
         self._check_union()
-        body = self._query(self._bound(sparql, bindings), _RESULTS_JSON)
+        body = self._query(self._bound(self._dialect_text(sparql), bindings), _RESULTS_JSON)
         try:
             return bool(json.loads(body)["boolean"])
         except (ValueError, KeyError):
@@ -320,6 +321,16 @@ class RemoteStore:
         return {g: counts.get(g, 0) for g in graphs}
 
     # -- protocol --------------------------------------------------------------------------------
+    def _dialect_text(self, sparql: str) -> str:
+        """A named query's text in the store's own dialect, where kg has one (queries/dialects/)."""
+        if self._dialect is None:
+            self._query("ASK {}", _RESULTS_JSON)  # the answer's Server header names the store
+        if not self._dialect:
+            return sparql
+        from kg.queries import dialect_texts
+
+        return dialect_texts(self._dialect).get(sparql, sparql)
+
     def _bound(self, sparql: str, bindings: Mapping[str, object] | None) -> str:
         blocks = []
         for name, value in (bindings or {}).items():
@@ -380,6 +391,8 @@ class RemoteStore:
                 headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
             )
         _raise_for_status(self.endpoint, status, body)
+        if self._dialect is None:
+            self._dialect = "virtuoso" if "virtuoso" in headers.get("server", "").lower() else ""
         text_body = body.decode("utf-8", errors="replace")
         if with_type:
             return text_body, headers.get("content-type", "")

@@ -60,3 +60,13 @@ def test_exposure_chains_cycles_on_synthetic():
     assert res.rows[0].id == hub and all(0 <= r.h <= 1 for r in res.rows)
     assert find_chains(view, hub, cap=50).chains
     assert find_cycles(build_money_graph(kg), max_length=4, cap=20).cycles
+
+
+def test_synthetic_industry_passes_the_shapes(tmp_path):
+    """What the benchmarks load is valid data: every amount has its qualifier, and so on."""
+    from kg.store import load_store
+    from kg.synthetic import write
+
+    path = tmp_path / "industry.nt"
+    write(path, 40, seed=2)
+    load_store([path], validate=True)  # raises ValidationError with one line per problem
