@@ -78,9 +78,10 @@ def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), files: Se
         derived here while the other graphs upload.
     remote : the target; needs ``remote.graph_store`` (preferred) or ``remote.update_endpoint``.
     graphs : only these named graphs (default: every graph of ``kg``).
-    files : user files still to load into ``kg`` (``kg push --no-validate``). N-Triples files
-        among them go to the store as they are while they are parsed here; a file that cannot be
-        parsed here stops the push, and the message says whether the store had taken it.
+    files : user files still to load into ``kg`` (``kg push --no-validate``). When all are
+        N-Triples, they go to the store as they are while they are parsed here (otherwise they
+        are loaded first); a file that cannot be parsed here stops the push, and the message
+        says whether the store had taken it.
     batch_size : triples per ``INSERT DATA`` request when there is no Graph Store endpoint.
     progress : called with one line of progress at a time.
 
@@ -102,8 +103,10 @@ def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), files: Se
             raise InputError(f"{path}: no such file")
         if path.suffix.lower() != ".csv":
             rdf_format(path)
-    if files and (graphs or not remote.graph_store):
-        for path in files:  # nothing to overlap: load first, as a validated push does
+    if files and (graphs or not remote.graph_store or any(p.suffix.lower() != ".nt" for p in files)):
+        # Load first, as a validated push does: nothing to overlap, or a file whose graphs are
+        # only known once parsed (a dataset names its own), and the plan needs every graph.
+        for path in files:
             kg.load_file(path)
         files = []
     push = _Push(kg, remote, graphs, files, progress)
@@ -128,13 +131,10 @@ class _Push:
     def __init__(self, kg, remote: RemoteStore, only: Sequence[str], files: list[Path], progress):
         self.kg, self.remote, self.files = kg, remote, files
         self.say = _serialised(progress)
-        # The graphs the N-Triples files get are known before parsing them, as long as no file
-        # of another format comes first (a dataset names its graphs only once parsed).
+        # The graphs N-Triples files get are known before parsing them (``files`` holds only those).
         self.targets: dict[Path, str] = {}
         taken = {g for f in kg.files for g in f.graphs}
         for path in files:
-            if path.suffix.lower() != ".nt" or not path.is_file():
-                break
             self.targets[path] = user_graph_iri(path, taken)
             taken.add(self.targets[path])
         # Graph → N-Triples file sent as it is, and the quads kg adds beside it.

@@ -612,3 +612,23 @@ def test_file_that_fails_to_parse_after_the_store_took_it_is_reported(fake_serve
     assert "replaced before the error (1): https://w3id.org/ai-capital-kg/graph/ontology" in message
     puts = [path for method, path, _, auth in _Fake.log if method == "PUT" and auth]
     assert len(puts) == 2  # the ontology and the file; no bundled graph, no derived graph
+
+
+def test_unvalidated_push_of_mixed_files_writes_every_graph(store_name, runner, tmp_path):
+    """--no-validate with a dataset, a CSV and an N-Triples file: every graph of the local load
+    reaches the store (a dataset's graphs are known only once parsed, so all load first)."""
+    from kg.cli import cli
+    from kg.store import load_store
+
+    remote = remote_store(store_name)
+    reset_store(remote)
+    files = [DATA / "mini.trig", DATA / "deals.csv", _ntriples_without_source(tmp_path)]
+    env = {"KG_ENDPOINT_USER": remote.http.user, "KG_ENDPOINT_PASSWORD": remote.http.password}
+    args = [a for f in files for a in ("--data", str(f))] + ["--no-validate"]
+    result = runner.invoke(cli, args + ["--endpoint", remote.endpoint, "--graph-store", remote.graph_store,
+                                        "--update-endpoint", remote.update_endpoint, "push"],
+                           env={k: v for k, v in env.items() if v})
+    assert result.exit_code == 0, result.output
+    local = load_store(files, validate=False)  # the N-Triples copy repeats mini.trig's relationships
+    assert {"https://example.org/graph/mini", GRAPH + "user/deals", GRAPH + "user/deals-2"} <= set(local.graphs())
+    assert graph_digest(remote) == local.graph_sizes()
