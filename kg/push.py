@@ -133,7 +133,7 @@ class _Push:
         self.say = _serialised(progress)
         # The graphs N-Triples files get are known before parsing them (``files`` holds only those).
         self.targets: dict[Path, str] = {}
-        taken = {g for f in kg.files for g in f.graphs}
+        taken = kg._taken_graphs()
         for path in files:
             self.targets[path] = user_graph_iri(path, taken)
             taken.add(self.targets[path])
@@ -149,10 +149,7 @@ class _Push:
         self.failed: list[tuple[str, Exception, str]] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        # The writing thread uses the store's connection: the calling thread makes no request
-        # while it writes.
-        self._http = remote.http
-        known = sum(self.sizes.get(g, 0) for g in self.plan.graphs if g not in self.targets.values())
+        known = sum(self.sizes.values())  # the files still to parse are not counted yet
         later = [f"{p.name} ({p.stat().st_size / 1e6:,.0f} MB)" for p in self.targets]
         if not kg.derived and DERIVED_GRAPH in self.plan.graphs:
             later.append("the derived graph")
@@ -299,10 +296,12 @@ class _Push:
         return "put"
 
     def _send(self, method: str, url: str, body, ctype: str, triples: float):
-        _challenge(self._http, url)
+        # Only the writing thread makes requests while it writes: the store's one connection serves.
+        http = self.remote.http
+        _challenge(http, url)
         # A store answers once it has written the whole graph: allow 1 s per 1,000 triples.
-        timeout = max(self._http.timeout, triples / 1000)
-        status, _, answer = self._http.request(method, url, body=body, headers={"Content-Type": ctype},
+        timeout = max(http.timeout, triples / 1000)
+        status, _, answer = http.request(method, url, body=body, headers={"Content-Type": ctype},
                                                timeout=timeout)
         return status, answer
 

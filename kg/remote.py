@@ -93,11 +93,6 @@ class HttpClient:
             self._challenges[key] = challenge
         return status, resp_headers, data
 
-    def fork(self) -> "HttpClient":
-        """A client with the same credentials and timeout but its own connections and challenges:
-        one per thread (a client is not thread-safe, and Digest nonce counts are per client)."""
-        return HttpClient(self.user, self.password, self.timeout)
-
     def has_challenge(self, url: str) -> bool:
         """Whether this client already knows how ``url``'s server wants credentials."""
         parts = urlsplit(url)

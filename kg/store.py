@@ -45,7 +45,7 @@ class LoadedFile:
     bundled: bool
     format: str
     #: Quads kg added beside the file's own (a source node for a graph that declares none).
-    added: list = field(default_factory=list)
+    added: list[ox.Quad] = field(default_factory=list)
 
 
 @dataclass
