@@ -3,8 +3,8 @@ embedded store, Oxigraph server and Virtuoso, with the synthetic industry of kg/
 
 Usage:
     python benchmarks/bench_stores.py                        # 10^4 companies (a few minutes)
-    python benchmarks/bench_stores.py --sizes 100000 --stores embedded,virtuoso --push-only
-                                                             # 10^5 (manual: ~15 min, ~10 GB)
+    python benchmarks/bench_stores.py --sizes 100000 --stores virtuoso --push-only
+                                                             # 10^5 (manual: ~30 min, ~10 GB)
     python benchmarks/bench_stores.py --sizes 1000000        # 10^6: manual only (hours, >24 GB)
     python benchmarks/bench_stores.py --stores embedded,oxigraph
 

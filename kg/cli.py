@@ -23,6 +23,7 @@ class Session:
                  update_endpoint: str | None = None, graph_store: str | None = None):
         self.data, self.lang, self.validate = data, lang, validate
         self.endpoint, self.update_endpoint, self.graph_store = endpoint, update_endpoint, graph_store
+        self.kept: list = []  # stores a command made itself, freed only when the process ends (main)
 
     @cached_property
     def store(self):
@@ -406,7 +407,33 @@ _register_extensions()
 
 
 def main() -> None:
-    cli(prog_name="kg")
+    """The ``kg`` program. It ends without freeing the loaded graph quad by quad: that took
+    0.27 s for the 10^4-company industry (722,025 triples) and grows with the graph."""
+    try:
+        cli.main(prog_name="kg")
+    except SystemExit as exc:  # click ends every run so; the session (and its store) lives on here
+        import threading
+
+        if threading.active_count() > 1:  # a thread still working: the usual, orderly exit
+            raise
+        _exit_now(exc.code)
+
+
+def _exit_now(code) -> None:
+    """Run the ``atexit`` handlers, flush the standard streams and leave at once."""
+    import atexit
+    import os
+
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,7 @@ def push(session, graphs, batch_size, fmt):
     else:  # unvalidated, the files are read while the push runs
         kg = load_store((), validate=False, derive=False)
         written = push_store(kg, remote, graphs=graphs, files=session.data, batch_size=batch_size, progress=progress)
+    session.kept.append(kg)
     rows = [{"graph": w.graph, "triples": w.verified, "method": w.method, "seconds": round(w.seconds, 2)}
             for w in written]
     emit(render(rows, fmt, columns=["graph", "triples", "method", "seconds"], max_width=90))

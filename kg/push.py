@@ -147,6 +147,7 @@ class _Push:
         self.sizes = {g: n for g, n in kg.graph_sizes().items() if g in self.plan.graphs}
         self.done: list[GraphWrite] = []
         self.failed: list[tuple[str, Exception, str]] = []
+        self._bodies: dict = {}  # graph → its N-Triples, serialised ahead while the writer is busy
         self._stop = threading.Event()
         self._lock = threading.Lock()
         known = sum(self.sizes.values())  # the files still to parse are not counted yet
@@ -171,8 +172,12 @@ class _Push:
             if self.failed:
                 self._raise()
             if first is not False:
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-push") as writer:
-                    self._overlapped(writer, graphs[1:])
+                try:
+                    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-push") as writer:
+                        self._overlapped(writer, graphs[1:])
+                finally:
+                    for body in self._bodies.values():  # not sent: the push stopped before
+                        body.close()
                 self._raise()
                 return
         self._load()
@@ -203,7 +208,8 @@ class _Push:
         futures += [writer.submit(self._write, g) for g in graphs
                     if g not in self.raw and g not in ready and g != DERIVED_GRAPH]
         if DERIVED_GRAPH in graphs and not self._stop.is_set():
-            self._derive()  # while the writer is busy
+            self._derive()  # while the writer is busy, and the derived graph's body too
+            self._bodies[DERIVED_GRAPH] = self._dump(DERIVED_GRAPH)
             futures.append(writer.submit(self._write, DERIVED_GRAPH))
         for f in futures:
             f.result()
@@ -280,13 +286,22 @@ class _Push:
             with path.open("rb") as body:
                 status, answer = self._send("PUT", url, body, _NT, path.stat().st_size / 150)
         else:
-            with tempfile.TemporaryFile() as body:
-                self.kg.store.dump(body, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+            with self._bodies.pop(graph, None) or self._dump(graph) as body:
                 status, answer = self._send("PUT", url, body, _NT, self.sizes.get(graph, 0))
         if status in (404, 405, 501) and not self.done:
             return False  # no Graph Store Protocol here: fall back to INSERT DATA for every graph
         _check(status, answer, "PUT", self.remote.graph_store)
         return "put"
+
+    def _dump(self, graph: str):
+        """``graph`` as N-Triples in a temporary file (deleted when closed)."""
+        body = tempfile.TemporaryFile()
+        try:
+            self.kg.store.dump(body, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        except BaseException:
+            body.close()
+            raise
+        return body
 
     def _post(self, graph: str, quads: list) -> str:
         """Add the quads kg put beside a file sent as it is (GSP ``POST`` merges)."""

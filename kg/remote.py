@@ -35,6 +35,8 @@ __all__ = ["RemoteStore", "RemoteError", "UnionDefaultGraphError", "HttpClient",
 DEFAULT_PAGE_SIZE = 100_000
 #: Seconds one request may take (a page of a query, a graph of a push).
 DEFAULT_TIMEOUT = 300.0
+#: Graphs counted by one query of :meth:`RemoteStore.graph_sizes` (kg push's verification).
+COUNTS_PER_QUERY = 200
 #: Longest query sent with GET; longer ones go as a form POST (never as application/sparql-query,
 #: which Virtuoso never answers).
 _MAX_GET = 4000
@@ -306,13 +308,19 @@ class RemoteStore:
         return self.graph_sizes([graph])[graph]
 
     def graph_sizes(self, graphs: list[str]) -> dict[str, int]:
-        """Triples in each of ``graphs`` (0 for a graph the store does not hold), in one query."""
-        if not graphs:
-            return {}
-        text = bind_values("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-                           [values_block("g", [ox.NamedNode(g) for g in graphs])])
-        _, rows = self._select_pages(text)
-        counts = {row[0].value: int(row[1].value) for row in rows if row[0] is not None}
+        """Triples in each of ``graphs`` (0 for a graph the store does not hold), in one query per
+        :data:`COUNTS_PER_QUERY` graphs: a ``UNION`` of one ``COUNT`` per graph. (Grouping
+        ``GRAPH ?g`` by ``?g``, the graphs in ``VALUES``, took Virtuoso 7 0.7–0.9 s for the 34
+        graphs of a 10^4-company push, 722,025 triples; the union of counts 0.15 s.)"""
+        counts: dict[str, int] = {}
+        for start in range(0, len(graphs), COUNTS_PER_QUERY):
+            branches = []
+            for g in graphs[start:start + COUNTS_PER_QUERY]:
+                iri = ox.NamedNode(g)  # a term, serialised by Oxigraph: never text pasted in
+                branches.append(f"{{ {{ SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {iri} {{ ?s ?p ?o }} }} }} "
+                                f"BIND({iri} AS ?g) }}")
+            _, rows = self._select_pages("SELECT ?g ?n WHERE { " + " UNION ".join(branches) + " }")
+            counts.update((g.value, int(n.value)) for g, n in rows if g is not None)
         return {g: counts.get(g, 0) for g in graphs}
 
     # -- protocol --------------------------------------------------------------------------------

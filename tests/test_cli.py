@@ -172,3 +172,38 @@ def test_export_graphml_and_gexf_for_gephi(invoke, tmp_path):
     gexf = invoke("export", "--format", "gexf", "--exposure", "OpenAI").stdout
     assert "impact" in gexf and "<node" in gexf
     assert invoke("export", "--format", "trig", "--exposure", "OpenAI").exit_code == 2
+
+
+# -- the program itself (kg.cli:main), which leaves without freeing the loaded graph ------------------
+def run_program(*args, before=""):
+    import os
+    import subprocess
+    import sys
+
+    code = before + "from kg.cli import main; main()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_program_writes_all_its_output_and_runs_atexit_handlers(invoke):
+    expected = invoke("claims", "--format", "json").stdout
+    assert len(expected) > 65536  # more than a pipe holds: the end is still in the buffer at exit
+    # The handler's words stay in stdout's buffer (a pipe, no newline): only a flush sends them.
+    r = run_program("claims", "--format", "json",
+                    before="import atexit, sys; atexit.register(lambda: sys.stdout.write('atexit ran')); ")
+    assert r.returncode == 0
+    assert r.stdout == expected + "atexit ran"
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (("show", "NoSuchCompany"), 1, "Error: unknown entity 'NoSuchCompany'"),
+    (("--no-such-option",), 2, "Error: No such option '--no-such-option'."),
+    (("--version",), 0, None),
+])
+def test_program_exit_status(args, status, message):
+    r = run_program(*args)
+    assert r.returncode == status
+    if message:
+        assert message in r.stderr and not r.stdout
+    else:
+        assert r.stdout.startswith("kg, version ")

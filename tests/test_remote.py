@@ -361,6 +361,21 @@ def test_push_twice_changes_nothing(store_name):
     assert sum(before.values()) == len(load_store()) == len(remote)
 
 
+def test_graph_sizes_count_each_graph_and_zero_for_an_absent_one(store_name, kg_store, monkeypatch):
+    """The counts kg push verifies with, read three graphs per query here (so several queries)."""
+    import kg.remote
+
+    remote = remote_store(store_name)
+    push_fresh(remote)
+    monkeypatch.setattr(kg.remote, "COUNTS_PER_QUERY", 3)
+    absent = "https://example.org/not-in-the-store"
+    graphs = kg_store.graphs() + [absent]
+    expected = {g: sum(1 for _ in kg_store.store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+                for g in kg_store.graphs()}
+    assert len(graphs) > 9 and min(expected.values()) > 0
+    assert remote.graph_sizes(graphs) == {**expected, absent: 0}
+
+
 def test_push_with_insert_data_when_there_is_no_graph_store(store_name, kg_store):
     """The fallback writes batches into a staging graph and moves it; blank nodes survive."""
     remote = remote_store(store_name)

@@ -131,3 +131,60 @@ def test_csv_relationships_resolve_known_names(tmp_path):
     # "微軟" resolves to the bundled Microsoft; "Acme AI" is a new user actor.
     assert pairs == {("Oracle", "Nvidia"), ("Acme-AI", "Microsoft")}
     assert kg.ask("PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> ASK { ?s kg:layer kg:UserLayer }")
+
+
+# -- terms to Python values -------------------------------------------------------------------------
+XSDNS = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.mark.parametrize("term, value", [
+    (None, None),
+    ("iri", "https://example.org/a"),
+    ("blank", "_:b1"),
+    (("42", "integer"), 42),
+    (("-7", "long"), -7),
+    (("3", "positiveInteger"), 3),
+    (("2.50", "decimal"), 2.5),
+    (("300.0", "decimal"), 300),  # a whole decimal is an int (amounts in US$ bn)
+    (("1E3", "double"), 1000),
+    (("0.25", "float"), 0.25),
+    (("true", "boolean"), True),
+    (("false", "boolean"), False),
+    (("2025-11-25", "date"), "2025-11-25"),
+    (("hello", "string"), "hello"),
+    (("微軟", "zh-Hant"), "微軟"),
+])
+def test_to_python(term, value):
+    import pyoxigraph as ox
+
+    from kg.store import to_python
+
+    if term == "iri":
+        term = ox.NamedNode("https://example.org/a")
+    elif term == "blank":
+        term = ox.BlankNode("b1")
+    elif isinstance(term, tuple):
+        text, kind = term
+        term = (ox.Literal(text, language=kind) if kind == "zh-Hant"
+                else ox.Literal(text, datatype=ox.NamedNode(XSDNS + kind)))
+    result = to_python(term)
+    assert result == value and type(result) is type(value)
+
+
+def test_to_python_reads_back_what_to_term_wrote():
+    from decimal import Decimal
+
+    from hypothesis import given, strategies as st
+
+    from kg.store import to_python, to_term
+
+    @given(st.one_of(st.integers(), st.booleans(), st.text(),
+                     st.decimals(allow_nan=False, allow_infinity=False, places=4).filter(lambda d: d != d.to_integral_value())))
+    def check(value):
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return  # an IRI, read back as the same string
+        back = to_python(to_term(value))
+        assert back == (float(value) if isinstance(value, Decimal) else value)
+        assert type(back) is (float if isinstance(value, Decimal) else type(value))
+
+    check()
