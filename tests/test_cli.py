@@ -182,7 +182,8 @@ def run_program(*args, before=""):
 
     code = before + "from kg.cli import main; main()"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, env=env,
+                          check=False)
 
 
 def test_program_writes_all_its_output_and_runs_atexit_handlers(invoke):

@@ -174,7 +174,8 @@ def test_to_python(term, value):
 def test_to_python_reads_back_what_to_term_wrote():
     from decimal import Decimal
 
-    from hypothesis import given, strategies as st
+    from hypothesis import given
+    from hypothesis import strategies as st
 
     from kg.store import to_python, to_term
 
