@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_stores import REPO, empty_store, endpoints, start_stores  # noqa: E402 (after the path)
+from bench_stores import REPO, empty_store, start_stores, write_commands  # noqa: E402 (after the path)
 
 
 def virtuoso_cpu(env) -> float:
@@ -34,9 +34,13 @@ def virtuoso_cpu(env) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(what, cmd, started, **run):
-    """Run ``cmd`` into a freshly started store: (what, wall s, Virtuoso CPU s, its stderr)."""
+def measure(what, path, graph, started, code=None):
+    """Into a freshly started store (its port may change: the commands are made after the start),
+    curl's ``PUT`` or, with ``code`` (a checkout), its ``kg push``: (what, wall s, Virtuoso CPU s,
+    the command's stderr)."""
     empty_store("virtuoso", started)
+    curl, push, env = write_commands("virtuoso", path, graph)
+    cmd, run = (curl, {}) if code is None else (push, {"env": dict(env, PYTHONPATH=code), "cwd": code})
     cpu, t = virtuoso_cpu(started["virtuoso"]), time.perf_counter()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, **run).stderr
     return what, time.perf_counter() - t, virtuoso_cpu(started["virtuoso"]) - cpu, out
@@ -61,12 +65,14 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--baseline", metavar="REV", help="also time the push of this git revision")
     args = p.parse_args()
+    from kg.store import user_graph_iri
     from kg.synthetic import write
 
     os.environ.pop("KG_TEST_VIRTUOSO_URL", None)  # always a store of its own, restarted per run
     workdir = Path(tempfile.mkdtemp(prefix="kg-bench-push-"))
     path = workdir / "synthetic.nt"
     write(path, args.companies, 1)
+    graph = user_graph_iri(path, set())
     pushes = [("kg push", str(REPO))]
     if args.baseline:
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(workdir / "baseline"),
@@ -76,19 +82,9 @@ def main() -> None:
     rows = []
     try:
         for round_ in range(1, args.rounds + 1):
-            query, update, graph_store, user, password = endpoints("virtuoso")
-            curl = ["curl", "-sS", "-f", "-o", "/dev/null", "--digest", "-u", f"{user}:{password}", "-X", "PUT",
-                    "-H", "Content-Type: application/n-triples", "--data-binary", f"@{path}",
-                    f"{graph_store}?graph=https://w3id.org/ai-capital-kg/graph/user/synthetic"]
-            rows.append((round_, *measure("curl PUT", curl, started)))
+            rows.append((round_, *measure("curl PUT", path, graph, started)))
             for what, code in pushes:
-                query, update, graph_store, user, password = endpoints("virtuoso")
-                env = dict(os.environ, PYTHONPATH=code, KG_ENDPOINT_USER=user, KG_ENDPOINT_PASSWORD=password,
-                           KG_ENDPOINT_TIMEOUT="3600")
-                cmd = [sys.executable, "-c", "from kg.cli import main; main()", "--data", str(path), "--no-validate",
-                       "--endpoint", query, "--graph-store", graph_store, "--update-endpoint", update,
-                       "push", "--format", "csv"]
-                rows.append((round_, *measure(what, cmd, started, env=env, cwd=code)))
+                rows.append((round_, *measure(what, path, graph, started, code)))
                 print(rows[-1][:4], file=sys.stderr, flush=True)
     finally:
         subprocess.run(["bash", str(REPO / ".ci/stores/stop.sh")], env=started["virtuoso"], check=False)

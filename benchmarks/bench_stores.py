@@ -21,7 +21,6 @@ measured in the same run:
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import subprocess
@@ -96,6 +95,21 @@ def endpoints(name):
     password = os.environ.get("KG_TEST_VIRTUOSO_PASSWORD", "dba") if user else None
     user = os.environ.get("KG_TEST_VIRTUOSO_USER", user) if user else None
     return base + q, base + u, base + s, user, password
+
+
+def write_commands(name, path, graph):
+    """The two writes compared: curl's Graph Store ``PUT`` of ``path`` into ``graph``, and
+    ``kg push --no-validate`` of it (command and environment) into the store ``name``."""
+    query, update, graph_store, user, password = endpoints(name)
+    curl = ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-H", "Content-Type: application/n-triples",
+            "--data-binary", f"@{path}", f"{graph_store}?graph={graph}"]
+    env = dict(os.environ, KG_ENDPOINT_TIMEOUT="3600")
+    if user:
+        curl[1:1] = ["--digest", "-u", f"{user}:{password}"]
+        env.update(KG_ENDPOINT_USER=user, KG_ENDPOINT_PASSWORD=password)
+    push = [sys.executable, "-c", "from kg.cli import main; main()", "--data", str(path), "--no-validate",
+            "--endpoint", query, "--graph-store", graph_store, "--update-endpoint", update, "push", "--format", "csv"]
+    return curl, push, env
 
 
 def bindings(query, hub):
@@ -183,7 +197,7 @@ def run(n, seed, stores, started, workdir, rows, push_only=False):
 
     # -- remote stores -------------------------------------------------------------------------
     for store in stores:
-        def write(what):
+        def best_write(what):
             """The best of ``repeat`` timed writes, each into an empty store."""
             best = float("inf")
             for _ in range(repeat):
@@ -194,19 +208,10 @@ def run(n, seed, stores, started, workdir, rows, push_only=False):
         query, update, graph_store, user, password = endpoints(store)
         remote = lambda: RemoteStore(query, update_endpoint=update, graph_store=graph_store,  # noqa: E731
                                      user=user, password=password, check_union=False, timeout=3600)
-        curl = ["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "-H", "Content-Type: application/n-triples",
-                "--data-binary", f"@{path}", f"{graph_store}?graph={graph}"]
-        if user:
-            curl[1:1] = ["--digest", "-u", f"{user}:{password}"]
-        env = dict(os.environ, KG_ENDPOINT_USER=user or "", KG_ENDPOINT_PASSWORD=password or "", KG_ENDPOINT_TIMEOUT="3600")
-        if not user:
-            env.pop("KG_ENDPOINT_USER")
-            env.pop("KG_ENDPOINT_PASSWORD")
-        cmd = [sys.executable, "-c", "from kg.cli import main; main()", "--data", str(path), "--no-validate",
-               "--endpoint", query, "--graph-store", graph_store, "--update-endpoint", update, "push", "--format", "csv"]
-        t_curl, state = write(lambda: subprocess.run(curl, check=True))
-        t_upload, _ = write(lambda: push_store(kg, remote()))
-        t_push, _ = write(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+        curl, cmd, env = write_commands(store, path, graph)
+        t_curl, state = best_write(lambda: subprocess.run(curl, check=True))
+        t_upload, _ = best_write(lambda: push_store(kg, remote()))
+        t_push, _ = best_write(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
         runs = f"best of {repeat}, each into a {'freshly started, empty' if state == 'fresh' else 'dropped'} store"
         add(store, "curl PUT of the file (Graph Store Protocol)", t_curl, f"{triples:,} triples; {runs}")
         add(store, "push_store: PUT every graph + verify (loaded store given)", t_upload,

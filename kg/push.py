@@ -144,7 +144,8 @@ class _Push:
                 self.raw[f.graphs[0]] = Path(f.path)
         pending = list(self.raw) + ([DERIVED_GRAPH] if not kg.derived else [])
         self.plan = _plan(kg, remote, only, pending)
-        self.sizes = {g: n for g, n in kg.graph_sizes().items() if g in self.plan.graphs}
+        loaded = set(kg.graphs())
+        self.sizes = kg.graph_sizes([g for g in self.plan.graphs if g in loaded])
         self.done: list[GraphWrite] = []
         self.failed: list[tuple[str, Exception, str]] = []
         self._bodies: dict = {}  # graph → its N-Triples, serialised ahead while the writer is busy
@@ -219,15 +220,16 @@ class _Push:
             self.kg.load_file(path, graph=self.targets.get(path))
         if self.files:
             self.files = []
+            counted = self.kg.graph_sizes([g for g in self.targets.values() if g in self.plan.graphs])
             with self._lock:
-                self.sizes = {g: n for g, n in self.kg.graph_sizes().items() if g in self.plan.graphs}
+                self.sizes.update(counted)
 
     def _derive(self) -> None:
         if self.kg.derived or DERIVED_GRAPH not in self.plan.graphs:
             return
         start = time.perf_counter()
         self.kg.derive()
-        n = self.kg.graph_sizes().get(DERIVED_GRAPH, 0)
+        n = self.kg.graph_sizes([DERIVED_GRAPH])[DERIVED_GRAPH]
         with self._lock:
             self.sizes[DERIVED_GRAPH] = n
         self.say(f"  {DERIVED_GRAPH}: {n:,} triples derived ({time.perf_counter() - start:.1f} s)")

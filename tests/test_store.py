@@ -189,3 +189,13 @@ def test_to_python_reads_back_what_to_term_wrote():
         assert type(back) is (float if isinstance(value, Decimal) else type(value))
 
     check()
+
+
+def test_graph_sizes_of_some_graphs(kg_store):
+    import pyoxigraph as ox
+
+    graphs = [DERIVED_GRAPH, "https://w3id.org/ai-capital-kg/graph/article", "https://example.org/not-loaded"]
+    expected = [sum(1 for _ in kg_store.store.quads_for_pattern(None, None, None, ox.NamedNode(g))) for g in graphs]
+    assert expected[0] > 0 and expected[1] > 0 and expected[2] == 0
+    assert kg_store.graph_sizes(graphs) == dict(zip(graphs, expected))
+    assert {g: n for g, n in kg_store.graph_sizes().items() if g in graphs} == dict(zip(graphs[:2], expected[:2]))
