@@ -83,6 +83,7 @@ def main() -> None:
     try:
         for round_ in range(1, args.rounds + 1):
             rows.append((round_, *measure("curl PUT", path, graph, started)))
+            print(rows[-1][:4], file=sys.stderr, flush=True)  # each run as it ends: a long run may be stopped
             for what, code in pushes:
                 rows.append((round_, *measure(what, path, graph, started, code)))
                 print(rows[-1][:4], file=sys.stderr, flush=True)

@@ -25,9 +25,9 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, KGError
+from kg.errors import InputError, KGError, ParseError
 from kg.remote import RemoteError, RemoteStore
-from kg.store import rdf_format, user_graph_iri
+from kg.store import LoadedFile, count_triples, rdf_format, user_graph_iri
 from kg.vocab import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH
 
 __all__ = ["DEFAULT_BATCH", "GraphWrite", "PushError", "insert_batches", "push_store"]
@@ -43,6 +43,7 @@ STAGING = GRAPH + "staging/"
 #: its own locks); N-Triples never did (docs/benchmarks-stores.md).
 _NT = "application/n-triples"
 _LEFT = "was left as it was before the push"
+_BLANK_DERIVED = f"ASK {{ GRAPH <{DERIVED_GRAPH}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"
 
 
 class PushError(KGError):
@@ -121,7 +122,7 @@ def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), files: Se
             raise PushError(_failure([(DERIVED_GRAPH, exc, state)], push.done,
                                      push.plan.graphs + [DERIVED_GRAPH])) from None
         push.done.append(GraphWrite(DERIVED_GRAPH, 0, "rule", time.perf_counter() - start))
-    _verify(remote, push.done, push.sizes, push.say)
+    _verify(remote, push.done, push.sizes, push.say, {f.graphs[0]: f for f in kg.files if f.partial})
     return push.done
 
 
@@ -161,6 +162,9 @@ class _Push:
         if self.plan.others:
             self.say(f"the store also holds {len(self.plan.others)} other project graph(s): "
                      "the derived graph is rebuilt on the server")
+        if kg.derived and DERIVED_GRAPH in self.plan.graphs:
+            self._leave_blank_nodes_to_the_store()
+            self._raise()
 
     # -- the order of work --------------------------------------------------------------------------
     def run(self, batch_size: int) -> None:
@@ -168,8 +172,9 @@ class _Push:
         if self.remote.graph_store and graphs:
             # The first graph alone: it shows whether the store speaks the Graph Store Protocol.
             if graphs[0] == DERIVED_GRAPH:
-                self._derive()
-            first = self._write(graphs[0])
+                self._derive()  # may leave the derived graph to the server (its blank nodes)
+                self._raise()
+            first = self._write(graphs[0]) if graphs else True
             if self.failed:
                 self._raise()
             if first is not False:
@@ -183,7 +188,8 @@ class _Push:
                 return
         self._load()
         self._derive()
-        for graph in graphs:
+        self._raise()
+        for graph in list(self.plan.graphs):
             if not any(w.graph == graph for w in self.done):
                 self._write(graph, lambda g: self._insert(g, batch_size))
                 self._raise()
@@ -195,7 +201,7 @@ class _Push:
         ready = [g for g in graphs if g in self.sizes and g not in self.raw and g != DERIVED_GRAPH]
         futures += [writer.submit(self._write, g) for g in ready]
         try:
-            self._load()
+            self._load(whole=False)
         except KGError as exc:
             self._stop.set()
             for f in futures:
@@ -210,19 +216,26 @@ class _Push:
                     if g not in self.raw and g not in ready and g != DERIVED_GRAPH]
         if DERIVED_GRAPH in graphs and not self._stop.is_set():
             self._derive()  # while the writer is busy, and the derived graph's body too
-            self._bodies[DERIVED_GRAPH] = self._dump(DERIVED_GRAPH)
-            futures.append(writer.submit(self._write, DERIVED_GRAPH))
+            if DERIVED_GRAPH in self.plan.graphs and not self._stop.is_set():
+                self._bodies[DERIVED_GRAPH] = self._dump(DERIVED_GRAPH)
+                futures.append(writer.submit(self._write, DERIVED_GRAPH))
         for f in futures:
             f.result()
 
-    def _load(self) -> None:
+    def _load(self, *, whole: bool = True) -> None:
+        """Load the files still to load; ``whole=False`` while they upload as they are: only
+        the triples the derivation rule reads, the others counted (:meth:`KGStore.load_rule_input`)."""
+        counted = {}
         for path in self.files:
-            self.kg.load_file(path, graph=self.targets.get(path))
-        if self.files:
-            self.files = []
-            counted = self.kg.graph_sizes([g for g in self.targets.values() if g in self.plan.graphs])
-            with self._lock:
-                self.sizes.update(counted)
+            graph = self.targets[path]
+            if whole:
+                self.kg.load_file(path, graph=graph)
+                counted.update(self.kg.graph_sizes([graph]))
+            else:
+                counted[graph] = self.kg.load_rule_input(path, graph).quads
+        self.files = []
+        with self._lock:
+            self.sizes.update({g: n for g, n in counted.items() if g in self.plan.graphs})
 
     def _derive(self) -> None:
         if self.kg.derived or DERIVED_GRAPH not in self.plan.graphs:
@@ -233,6 +246,23 @@ class _Push:
         with self._lock:
             self.sizes[DERIVED_GRAPH] = n
         self.say(f"  {DERIVED_GRAPH}: {n:,} triples derived ({time.perf_counter() - start:.1f} s)")
+        self._leave_blank_nodes_to_the_store()
+
+    def _leave_blank_nodes_to_the_store(self) -> None:
+        """A store gives the blank nodes of each request their own identity: sent apart from the
+        graphs they come from, derived triples about blank nodes (a relationship node written
+        without an IRI, say) would name other nodes. Then the store runs the rule itself."""
+        if self.kg.ask(_BLANK_DERIVED):
+            with self._lock:
+                if not self.remote.update_endpoint:
+                    self._stop.set()
+                    self.failed.append((DERIVED_GRAPH, KGError(
+                        "it links blank nodes of the data (a relationship node without an IRI?), which only "
+                        "the store can derive from: that needs --update-endpoint"), _LEFT))
+                    return
+                self.plan.graphs.remove(DERIVED_GRAPH)
+                self.plan.derive_remotely = True
+            self.say(f"  {DERIVED_GRAPH}: it links blank nodes of the data, so the store derives it itself")
 
     # -- one write ----------------------------------------------------------------------------------
     def _write(self, graph: str, how=None, state: str = _LEFT) -> bool | None:
@@ -463,12 +493,27 @@ def _derive_remotely(remote: RemoteStore) -> None:
     remote.update((ontology_dir() / "rules" / "derive.ru").read_text(encoding="utf-8"))
 
 
-def _verify(remote: RemoteStore, done: list[GraphWrite], sizes: dict[str, int], say) -> None:
+def _verify(remote: RemoteStore, done: list[GraphWrite], sizes: dict[str, int], say,
+            lines_counted: dict[str, LoadedFile] | None = None) -> None:
+    """Check the store's count of each graph written against ``sizes``. For a file whose triples
+    were counted by line (``lines_counted``: graph → file), a difference (a triple repeated in
+    the file, a line the store read otherwise) is settled by parsing the whole file."""
     counts = remote.graph_sizes([w.graph for w in done])
     wrong = []
     for w in done:
-        w.triples = sizes.get(w.graph, w.triples)  # a file sent as it is was counted once parsed
         w.verified = counts[w.graph]
+        loaded = (lines_counted or {}).get(w.graph)
+        if loaded is not None and w.verified != sizes[w.graph]:
+            name = Path(loaded.path).name
+            say(f"  {w.graph}: the store holds {w.verified:,} triples, {sizes[w.graph]:,} counted by line: "
+                f"parsing {name} whole…")
+            try:
+                sizes[w.graph] = count_triples(Path(loaded.path), w.graph, loaded.added)
+            except ParseError as exc:
+                raise PushError("\n".join([
+                    str(exc), f"the store took {w.graph} from {name} as sent (its own parser accepted the file: "
+                    f"{w.verified:,} triples) and every graph of the push was written", "fix the file and run `kg push` again; it replaces whole graphs"])) from None
+        w.triples = sizes.get(w.graph, w.triples)  # a file sent as it is was counted once loaded
         if w.method != "rule" and w.verified != sizes[w.graph]:
             wrong.append(f"{w.graph}: wrote {sizes[w.graph]:,} triples, the store holds {w.verified:,}")
         if w.method == "rule":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from kg.errors import InputError, ParseError, QueryError
 from kg.resources import data_dir, ontology_dir
 from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
 
-__all__ = ["KGStore", "LoadedFile", "load_store", "rdf_format", "to_python", "to_term", "RDF_FORMATS"]
+__all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store", "rdf_format", "to_python", "to_term", "RDF_FORMATS"]
 
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
@@ -28,6 +29,9 @@ RDF_FORMATS = {
     ".owl": ox.RdfFormat.RDF_XML,
     ".xml": ox.RdfFormat.RDF_XML,
 }
+#: Properties the derivation rule (ontology/rules/derive.ru) reads from the data, besides the
+#: roles that the kinds' configuration names; kg:namedGraph tells whether a file names its source.
+RULE_READS = (KG.kind, KG.payer, KG.payee, KG.memberOf, KG.namedGraph)
 #: Ontology files loaded into the ontology graph (shapes are used for validation only).
 ONTOLOGY_FILES = ("ai-capital-kg.ttl", "concepts.ttl")
 
@@ -46,6 +50,9 @@ class LoadedFile:
     format: str
     #: Quads kg added beside the file's own (a source node for a graph that declares none).
     added: list[ox.Quad] = field(default_factory=list)
+    #: Only the triples the derivation rule reads were loaded (:meth:`KGStore.load_rule_input`);
+    #: ``quads`` then counts the file's triple lines plus ``added``.
+    partial: bool = False
 
 
 @dataclass
@@ -153,6 +160,50 @@ class KGStore:
         info = LoadedFile(str(path), [target], len(self.store) - before, bundled, fmt_enum.name.lower(), added)
         self.files.append(info)
         return info
+
+    def load_rule_input(self, path: Path, graph: str) -> LoadedFile:
+        """Load from an N-Triples file only the triples the derivation rule reads, into ``graph``,
+        and count the file's other triples without parsing them (``kg push --no-validate``).
+
+        A line is left unparsed only when it plainly states one triple whose predicate the rule
+        does not read: a subject IRI or blank node, then a predicate IRI without escapes, each
+        one whitespace-separated term on a line of its own. Every other line (the rule's,
+        anything unusual) is parsed; if one fails, the whole file is parsed as by
+        :meth:`load_file` so that the error names the first bad line. A line left unparsed may
+        still be malformed: the count that the push checks against the store then differs,
+        and :func:`count_triples` parses the whole file.
+        """
+        path = Path(path)
+        wanted = {f"<{p}>".encode() for p in self.rule_predicates()}
+        lines = 0
+        with path.open("rb") as source, tempfile.TemporaryFile() as kept:
+            for line in source:
+                parts = line.split(None, 2)
+                if not parts or parts[0][:1] == b"#":
+                    continue  # blank or comment
+                lines += 1
+                if len(parts) == 3 and parts[1] not in wanted and _plain(parts[0], parts[1], line):
+                    continue
+                kept.write(line if line[-1:] == b"\n" else line + b"\n")
+            kept.seek(0)
+            try:
+                self.store.load(kept, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+            except SyntaxError:
+                self.store.remove_graph(ox.NamedNode(graph))
+                return self.load_file(path, graph=graph)  # names the file's first bad line
+        added = _ensure_sources(self.store, [graph], path)
+        self._invalidate()
+        info = LoadedFile(str(path), [graph], lines + len(added), False, "n-triples", added, partial=True)
+        self.files.append(info)
+        return info
+
+    def rule_predicates(self) -> list[str]:
+        """Every property the derivation rule reads from the data (:data:`RULE_READS` and the
+        roles named by the kinds' configuration in the ontology graph)."""
+        rows = self.store.query(
+            "SELECT DISTINCT ?p WHERE { VALUES ?config { kg:fromRole kg:toRole kg:moneyFromRole kg:moneyToRole }"
+            " ?kind ?config ?p }", prefixes={"kg": KG + ""}, default_graph=ox.NamedNode(ONTOLOGY_GRAPH))
+        return sorted({row["p"].value for row in rows} | set(RULE_READS))
 
     def derive(self) -> None:
         """Apply ontology/rules/derive.ru (the one rule that makes shortcut triples)."""
@@ -272,6 +323,29 @@ def _ensure_sources(store: ox.Store, graphs: list[str], path: Path) -> list[ox.Q
             added.append(ox.Quad(src, ox.NamedNode(p), o, gnode))
     store.extend(added)
     return added
+
+
+def _plain(subject: bytes, predicate: bytes, line: bytes) -> bool:
+    """Whether an N-Triples line's first two whitespace-separated parts are one subject term and
+    one predicate IRI as written (no escapes), and the line holds no other line break."""
+    return (predicate[:1] == b"<" and predicate.find(b">") == len(predicate) - 1 and b"\\" not in predicate
+            and (subject[:1] == b"<" and subject.find(b">") == len(subject) - 1
+                 or subject[:2] == b"_:" and b"<" not in subject)
+            and (b"\r" not in line or line.rstrip(b"\r\n").find(b"\r") < 0))
+
+
+def count_triples(path: Path, graph: str, added: Iterable[ox.Quad] = ()) -> int:
+    """The triples of an N-Triples file once parsed, in ``graph`` with ``added`` beside them
+    (duplicates counted once), as a store that takes the file holds them; raises ParseError."""
+    scratch = ox.Store()
+    try:
+        scratch.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+    except SyntaxError as exc:
+        raise ParseError(path, _line_of(exc), _message_of(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise ParseError(path, None, str(exc)) from None
+    scratch.extend(added)
+    return len(scratch)
 
 
 def _line_of(exc: SyntaxError) -> int | None:

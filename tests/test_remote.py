@@ -201,6 +201,7 @@ class _Fake(BaseHTTPRequestHandler):
     log: list = []
     fail_put_at: int | None = None
     puts = 0
+    counts: dict = {}  # graph → the triple count it answers for a graph named in a count query
 
     def log_message(self, *args):
         pass
@@ -237,8 +238,11 @@ class _Fake(BaseHTTPRequestHandler):
             if self.fail_put_at is not None and type(self).puts >= self.fail_put_at:
                 return self._answer(500, b"disk full")
             return self._answer(201)
-        if self.command == "GET" and self.path.startswith("/query"):
-            return self._answer(200, json.dumps({"head": {"vars": ["g"]}, "results": {"bindings": []}}).encode(),
+        if self.path.startswith("/query"):
+            query = parse_qs(urlsplit(self.path).query if self.command == "GET" else body.decode())["query"][0]
+            rows = [{"g": {"type": "uri", "value": g}, "n": {"type": "literal", "value": str(self.counts[g])}}
+                    for g in re.findall(r"BIND\(<([^>]+)> AS \?g\)", query) if g in self.counts]
+            return self._answer(200, json.dumps({"head": {"vars": ["g", "n"]}, "results": {"bindings": rows}}).encode(),
                                 "application/sparql-results+json")
         return self._answer(200)
 
@@ -259,7 +263,7 @@ class _free_port:
 
 @pytest.fixture
 def fake_server():
-    _Fake.log, _Fake.puts, _Fake.fail_put_at, _Fake.scheme = [], 0, None, "Digest"
+    _Fake.log, _Fake.puts, _Fake.fail_put_at, _Fake.scheme, _Fake.counts = [], 0, None, "Digest", {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Fake)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -607,25 +611,103 @@ def test_push_sends_an_ntriples_file_as_it_is(store_name, runner, tmp_path, vali
     assert remote.ask("ASK { GRAPH ?g { ?s <" + KG.namedGraph + "> ?g } }", {"g": ox.NamedNode(user_graph)})
 
 
+def test_unvalidated_push_of_a_file_with_repeated_lines(store_name, runner, tmp_path):
+    """kg counts the lines of a file pushed unvalidated; a file that repeats triples (here each
+    one twice, between comments) then differs from the store's count, and kg parses the whole
+    file to check it: the push succeeds with the store's count, which the embedded load has too."""
+    from kg.cli import cli
+    from kg.store import load_store
+
+    remote = remote_store(store_name)
+    reset_store(remote)
+    lines = _ntriples_without_source(tmp_path).read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "twice.nt"
+    path.write_text("# every triple twice\n" + "\n".join(lines + ["", "# again"] + lines) + "\n", encoding="utf-8")
+    env = {"KG_ENDPOINT_USER": remote.http.user, "KG_ENDPOINT_PASSWORD": remote.http.password}
+    result = runner.invoke(cli, ["--data", str(path), "--no-validate", "--endpoint", remote.endpoint,
+                                 "--graph-store", remote.graph_store, "--update-endpoint", remote.update_endpoint,
+                                 "push", "--format", "json"], env={k: v for k, v in env.items() if v})
+    assert result.exit_code == 0, result.output
+    user_graph = GRAPH + "user/twice"
+    # mini.trig's 44 triples without its kg:namedGraph, twice; and kg's source node of 4.
+    assert f"{user_graph}: the store holds 48 triples, 92 counted by line: parsing twice.nt whole…" in result.stderr
+    rows = {row["graph"]: row for row in json.loads(result.stdout)}
+    assert rows[user_graph]["triples"] == 48  # as the store counts them
+    assert graph_digest(remote) == load_store([path], validate=False).graph_sizes()
+
+
+BLANK_RELATIONSHIP = """@prefix kg: <https://w3id.org/ai-capital-kg/ontology#> .
+@prefix kgr: <https://w3id.org/ai-capital-kg/resource/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix u: <https://example.org/u/> .
+u:src a kg:Source ; dcterms:title "Notes" ; kg:layer kg:UserLayer .
+[] a kg:Relationship ; kg:kind kg:ChipSupply ; kg:customer kgr:Oracle ; kg:supplier kgr:AMD ; dcterms:source u:src .
+"""
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_relationship_without_an_iri_is_derived_by_the_store(store_name, runner, tmp_path, validate):
+    """A relationship written as a blank node: the derived kg:payer/kg:payee must name the
+    node the store holds, which a separate PUT of the derived graph cannot (each request has
+    its own blank nodes); kg leaves that graph to the store's own rule."""
+    from kg.cli import cli
+    from kg.store import load_store
+
+    remote = remote_store(store_name)
+    reset_store(remote)
+    path = tmp_path / "blank.ttl"
+    path.write_text(BLANK_RELATIONSHIP, encoding="utf-8")
+    if not validate:  # as N-Triples, the file goes to the store as it is
+        store = ox.Store()
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+        path = tmp_path / "blank.nt"
+        path.write_bytes(ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in store),
+                                      format=ox.RdfFormat.N_TRIPLES))
+    env = {"KG_ENDPOINT_USER": remote.http.user, "KG_ENDPOINT_PASSWORD": remote.http.password}
+    args = ["--data", str(path)] + ([] if validate else ["--no-validate"])
+    args += ["--endpoint", remote.endpoint, "--graph-store", remote.graph_store]
+    env = {k: v for k, v in env.items() if v}
+    refused = runner.invoke(cli, args + ["push"], env=env)  # no --update-endpoint
+    assert refused.exit_code == 1
+    assert "it links blank nodes of the data" in refused.stderr and "needs --update-endpoint" in refused.stderr
+    assert f"{DERIVED_GRAPH} was left as it was before the push" in refused.stderr
+    result = runner.invoke(cli, args + ["--update-endpoint", remote.update_endpoint, "push"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "the store derives it itself" in result.stderr
+    paid = ("ASK { GRAPH ?g { ?rel <" + KG.customer + "> <" + KGR.Oracle + "> } "
+            "GRAPH <" + DERIVED_GRAPH + "> { ?rel <" + KG.payer + "> <" + KGR.Oracle + "> ; <" + KG.payee + "> <"
+            + KGR.AMD + "> } FILTER(isBlank(?rel)) }")
+    assert remote.ask(paid)
+    assert graph_digest(remote) == load_store([path], validate=False).graph_sizes()
+
+
+def _file_with_a_bad_line(tmp_path: Path, predicate: str) -> Path:
+    """mini.trig's triples as N-Triples with 50,000 good lines, then at line 50,004 a triple
+    with ``predicate`` and no object (kg's parser and Oxigraph's refuse it)."""
+    bad = tmp_path / "bad.nt"
+    good = _ntriples_without_source(tmp_path).read_text(encoding="utf-8").splitlines()
+    # 50,000 good lines first: kg reaches the bad one well after the upload has begun.
+    filler = [f'<https://example.org/s{i}> <https://example.org/p> "x" .' for i in range(50_000)]
+    bad.write_text("\n".join(good[:3] + filler + [f"<https://example.org/a> <{predicate}> ."] + good[3:]) + "\n",
+                   encoding="utf-8")
+    return bad
+
+
 def test_file_that_fails_to_parse_after_the_store_took_it_is_reported(fake_server, tmp_path):
-    """An unvalidated push sends an N-Triples file while parsing it; when kg's parser then
-    refuses it, the message says the store took it and nothing more was written."""
+    """An unvalidated push sends an N-Triples file while kg reads from it the triples the
+    derivation rule needs; when kg's parser refuses one of those lines, the message says the
+    store took the file and nothing more was written."""
     from kg.push import PushError, push_store
     from kg.store import load_store
 
-    bad = tmp_path / "bad.nt"
-    good = _ntriples_without_source(tmp_path).read_text(encoding="utf-8").splitlines()
-    # 50,000 good lines first: kg's parse reaches the bad one well after the upload has begun.
-    filler = [f'<https://example.org/s{i}> <https://example.org/p> "x" .' for i in range(50_000)]
-    bad.write_text("\n".join(good[:3] + filler + ["<https://example.org/a> <https://example.org/b> ."] + good[3:])
-                   + "\n", encoding="utf-8")
+    bad = _file_with_a_bad_line(tmp_path, KG.kind)
     remote = RemoteStore(fake_server + "/query", graph_store=fake_server + "/store", user="dba", password="dba",
                          check_union=False)
     kg = load_store((), validate=False, derive=False)
     with pytest.raises(PushError) as info:
         push_store(kg, remote, files=[bad])
     message = str(info.value)
-    assert "bad.nt" in message and "line 50004" in message
+    assert "bad.nt:50004:" in message
     file_graph = "https://w3id.org/ai-capital-kg/graph/user/bad"
     assert f"the store took {file_graph} from bad.nt as sent" in message
     # The ontology goes first, then the file; bundled graphs the writer reached while kg parsed
@@ -637,6 +719,37 @@ def test_file_that_fails_to_parse_after_the_store_took_it_is_reported(fake_serve
     assert DERIVED_GRAPH not in puts
     others = [g for g in puts if g != file_graph]
     assert f"replaced before the error ({len(others)}): {', '.join(others)}\n" in message
+
+
+def test_bad_line_the_rule_does_not_read_is_found_by_the_count(fake_server, tmp_path):
+    """A line whose predicate the derivation rule does not read is counted, not parsed, while
+    the file uploads; a store that took it anyway holds another count than kg's, so kg parses
+    the whole file and names the line. Every graph of the push was written by then."""
+    from kg.push import PushError, push_store
+    from kg.store import load_store
+
+    bad = _file_with_a_bad_line(tmp_path, "https://example.org/b")
+    file_graph = "https://w3id.org/ai-capital-kg/graph/user/bad"
+    # mini.trig's 45 triples less its kg:namedGraph, 50,000 + the bad one; kg adds a source
+    # node of 4 triples (rdf:type, kg:layer, kg:namedGraph, dcterms:title).
+    lines = len(bad.read_text(encoding="utf-8").splitlines())
+    assert lines == 44 + 50_001
+    _Fake.counts = {file_graph: lines + 4 - 1}  # the store's parser made nothing of the bad line
+    remote = RemoteStore(fake_server + "/query", graph_store=fake_server + "/store", user="dba", password="dba",
+                         check_union=False)
+    kg = load_store((), validate=False, derive=False)
+    lines_seen = []
+    with pytest.raises(PushError) as info:
+        push_store(kg, remote, files=[bad], progress=lines_seen.append)
+    message = str(info.value)
+    assert message.splitlines()[0].startswith(f"{bad}:50004: ")
+    assert f"the store took {file_graph} from bad.nt as sent (its own parser accepted the file: 50,048 triples)" \
+        in message
+    assert f"  {file_graph}: the store holds 50,048 triples, 50,049 counted by line: parsing bad.nt whole…" \
+        in lines_seen
+    puts = [parse_qs(urlsplit(path).query)["graph"][0] for method, path, _, auth in _Fake.log
+            if method == "PUT" and auth]
+    assert puts[:2] == ["https://w3id.org/ai-capital-kg/graph/ontology", file_graph] and puts[-1] == DERIVED_GRAPH
 
 
 def test_unvalidated_push_of_mixed_files_writes_every_graph(store_name, runner, tmp_path):

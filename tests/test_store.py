@@ -1,13 +1,16 @@
 """Loading: the bundled graph, users' files into their own graphs, errors with file and line."""
 
 import hashlib
+from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DATA
 from kg.errors import InputError, ParseError, ValidationError
 from kg.store import load_store
-from kg.vocab import DERIVED_GRAPH, KG, USER_GRAPH_BASE
+from kg.vocab import DERIVED_GRAPH, KG, SRC, USER_GRAPH_BASE
 
 GOOD_TTL = """@prefix kg: <https://w3id.org/ai-capital-kg/ontology#> .
 @prefix kgr: <https://w3id.org/ai-capital-kg/resource/> .
@@ -199,3 +202,157 @@ def test_graph_sizes_of_some_graphs(kg_store):
     assert expected[0] > 0 and expected[1] > 0 and expected[2] == 0
     assert kg_store.graph_sizes(graphs) == dict(zip(graphs, expected))
     assert {g: n for g, n in kg_store.graph_sizes().items() if g in graphs} == dict(zip(graphs[:2], expected[:2]))
+
+
+# -- kg push --no-validate: only the triples the derivation rule reads -------------------------
+_K = "https://w3id.org/ai-capital-kg/ontology#"
+
+
+def _graph_lines(kg, graph: str) -> list[str]:
+    """The graph's triples as N-Triples lines with every blank node written ``_:b`` (each load
+    names blank nodes afresh), sorted: a multiset to compare two loads of one file by."""
+    import re
+
+    import pyoxigraph as ox
+
+    return sorted(re.sub(r"_:\w+", "_:b", str(ox.Triple(q.subject, q.predicate, q.object)))
+                  for q in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+
+def test_rule_input_of_the_synthetic_industry_derives_what_the_whole_file_derives(tmp_path):
+    from kg.synthetic import write
+
+    path = tmp_path / "industry.nt"
+    write(path, 300, 1)
+    graph = USER_GRAPH_BASE + "industry"
+    whole = load_store([path], validate=False)
+    part = load_store((), validate=False, derive=False)
+    info = part.load_rule_input(path, graph)
+    part.derive()
+    assert info.partial and info.graphs == [graph]
+    assert info.quads == whole.graph_sizes([graph])[graph]  # lines + the source node: no repeats here
+    assert _graph_lines(part, DERIVED_GRAPH) == _graph_lines(whole, DERIVED_GRAPH)
+    wanted = {f"<{p}>" for p in part.rule_predicates()}
+    source = f"<{SRC}user-industry> "  # the source node kg adds to a graph that names none
+    kept = [line for line in _graph_lines(whole, graph) if line.split(" ", 2)[1] in wanted or line.startswith(source)]
+    assert _graph_lines(part, graph) == kept and 0 < len(kept) < info.quads
+
+
+def test_rule_predicates_are_what_the_rule_reads():
+    """Every term of the data the rule matches (outside the ontology graph's configuration),
+    and every role the configuration names, read by hand from derive.ru and concepts.ttl."""
+    import re
+
+    from kg.resources import ontology_dir
+    from kg.store import RULE_READS
+
+    rule = (ontology_dir() / "rules" / "derive.ru").read_text(encoding="utf-8")
+    bodies = re.findall(r"GRAPH \?\w+ \{([^}]*)\}", rule)  # the data's patterns, not the configuration's
+    read = {_K + name for body in bodies for name in re.findall(r"kg:(\w+)", body)}
+    assert read == {_K + n for n in ("kind", "payer", "payee", "memberOf")}
+    assert set(RULE_READS) == read | {_K + "namedGraph"}
+    concepts = (ontology_dir() / "concepts.ttl").read_text(encoding="utf-8")
+    roles = {_K + r for r in re.findall(r"kg:(?:from|to|moneyFrom|moneyTo)Role kg:(\w+)", concepts)}
+    assert {"investor", "supplier", "licensee"} <= {r.rsplit("#", 1)[1] for r in roles}
+    assert set(load_store((), validate=False).rule_predicates()) == roles | set(RULE_READS)
+
+
+# Lines of every shape N-Triples allows: which ones kg may leave unparsed is decided by hand.
+_LINES = [
+    # (line, the rule reads it)
+    (f'<https://example.org/r> <{_K}kind> <{_K}ChipSupply> .', True),
+    (f'<https://example.org/r>\t<{_K}supplier>\t<https://example.org/a>\t.', True),
+    (f'_:rel <{_K}customer> <https://example.org/b> .', True),
+    (f'<https://example.org/r><{_K}payer><https://example.org/a>.', True),  # no whitespace
+    (f"<https://example.org/r2> <{_K}k\\u0069nd> <{_K}ChipSupply> .", True),  # an escaped predicate
+    (f'   <https://example.org/b> <{_K}memberOf> <https://example.org/g> . # a comment', True),
+    ('<https://example.org/r> <http://www.w3.org/2000/01/rdf-schema#label> "a <kg> . \\"x\\"" .', False),
+    ('_:n <https://schema.org/value> "10"^^<http://www.w3.org/2001/XMLSchema#decimal> .', False),
+    (f'<https://example.org/r> <https://example.org/p> <{_K}kind> .', False),  # a rule IRI as object
+]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_rule_input_keeps_every_line_the_rule_reads(tmp_path, ending):
+    path = tmp_path / "shapes.nt"
+    body = ["# a file of every shape", ""] + [line for line, _ in _LINES]
+    path.write_bytes(ending.join(body).encode("utf-8"))  # and no line break after the last
+    kg = load_store((), validate=False, derive=False)
+    info = kg.load_rule_input(path, USER_GRAPH_BASE + "shapes")
+    assert info.quads == len(_LINES) + 4  # the comment and the blank line are not triples
+    assert len(_graph_lines(kg, USER_GRAPH_BASE + "shapes")) == sum(read for _, read in _LINES) + 4
+
+
+def test_rule_input_with_cr_line_ends_parses_the_run_of_lines(tmp_path):
+    """A file whose lines end with CR alone reads as one line: kg parses it all."""
+    path = tmp_path / "mac.nt"
+    first = _LINES[6][0]  # a line the rule does not read comes first
+    path.write_bytes("\r".join([first] + [line for line, _ in _LINES if line != first]).encode("utf-8") + b"\r")
+    kg = load_store((), validate=False, derive=False)
+    kg.load_rule_input(path, USER_GRAPH_BASE + "mac")
+    assert len(_graph_lines(kg, USER_GRAPH_BASE + "mac")) == len(_LINES) + 4
+
+
+def test_rule_input_names_the_bad_line_of_the_file(tmp_path):
+    path = tmp_path / "bad.nt"
+    path.write_text("\n".join(["# x", _LINES[6][0], _LINES[0][0], f"<https://example.org/r> <{_K}kind> ."]) + "\n",
+                    encoding="utf-8")
+    kg = load_store((), validate=False, derive=False)
+    with pytest.raises(ParseError) as info:
+        kg.load_rule_input(path, USER_GRAPH_BASE + "bad")
+    assert info.value.path == str(path) and info.value.line == 4
+
+
+def test_count_triples_counts_a_repeated_line_once(tmp_path):
+    from kg.store import count_triples
+
+    path = tmp_path / "twice.nt"
+    path.write_text("\n".join([_LINES[0][0], _LINES[6][0], _LINES[0][0]]) + "\n", encoding="utf-8")
+    assert count_triples(path, USER_GRAPH_BASE + "twice") == 2
+    path.write_text(_LINES[0][0] + "\n<https://example.org/r> <https://example.org/p> .\n", encoding="utf-8")
+    with pytest.raises(ParseError) as info:
+        count_triples(path, USER_GRAPH_BASE + "twice")
+    assert info.value.line == 2
+
+
+_IRIS = ["<https://example.org/r>", "<https://example.org/a>"]
+_TERMS = {
+    "subject": st.sampled_from(_IRIS + ["_:b1", "_:rel"]),
+    "predicate": st.sampled_from([f"<{_K}kind>", f"<{_K}investor>", f"<{_K}memberOf>", f"<{_K}k\\u0069nd>",
+                                  "<https://example.org/p>", "<http://www.w3.org/2000/01/rdf-schema#label>"]),
+    "object": st.sampled_from(_IRIS + ["_:b2", f"<{_K}kind>", '"a . <b> # c"', '"x\\"y"@en',
+                                       '"1"^^<http://www.w3.org/2001/XMLSchema#integer>']),
+}
+
+
+@st.composite
+def _ntriples_line(draw) -> str:
+    terms = [draw(_TERMS[role]) for role in ("subject", "predicate", "object")]
+    gaps = [draw(st.sampled_from([" ", "\t", "  ", ""])) if terms[i].endswith(">") else draw(st.sampled_from([" ", "\t"]))
+            for i in range(3)]  # no space needed after an IRI
+    lead = draw(st.sampled_from(["", " ", "\t"]))
+    tail = draw(st.sampled_from(["", " # note", "\t"]))
+    return lead + terms[0] + gaps[0] + terms[1] + gaps[1] + terms[2] + gaps[2] + "." + tail
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(st.one_of(_ntriples_line(), st.sampled_from(["", "# a comment", "  "])), min_size=1, max_size=12),
+       ending=st.sampled_from(["\n", "\r\n"]))
+def test_rule_input_is_the_rule_triples_of_the_whole_file(tmp_path_factory, lines, ending):
+    """Property: whatever the spacing, escapes, comments or line ends, the rule input holds
+    every triple of the file with a predicate the rule reads (and the source node kg adds),
+    nothing the file does not hold, and counts one triple per line that holds one."""
+    path = tmp_path_factory.mktemp("nt") / "random.nt"
+    path.write_bytes(ending.join(lines).encode("utf-8"))
+    graph = USER_GRAPH_BASE + "random"
+    whole = load_store((), validate=False, derive=False)
+    whole.load_file(path, graph=graph)
+    part = load_store((), validate=False, derive=False)
+    info = part.load_rule_input(path, graph)
+    wanted = {f"<{p}>" for p in part.rule_predicates()}
+    source = f"<{SRC}user-random> "
+    rule = lambda lines: [line for line in lines if line.split(" ", 2)[1] in wanted or line.startswith(source)]  # noqa: E731
+    # Every triple the rule reads, and the source node; an unusual line may be parsed as well.
+    assert rule(_graph_lines(part, graph)) == rule(_graph_lines(whole, graph))
+    assert not Counter(_graph_lines(part, graph)) - Counter(_graph_lines(whole, graph))
+    assert info.quads == sum(1 for line in lines if line.strip() and not line.strip().startswith("#")) + 4
