@@ -115,14 +115,15 @@ def write_commands(name, path, graph):
 def local_work(path, graph, method):
     """In a child process: the ontology and bundled graph, then ``method`` of KGStore on the file
     (``load_file`` or ``load_rule_input``) and the derivation; (seconds, peak bytes, triples held)."""
-    code = ("import resource, sys, time; from kg.store import load_store; "
+    # The peak is the child's VmHWM: its ru_maxrss would count the parent's memory copied at fork.
+    code = ("import re, sys, time; from pathlib import Path; from kg.store import load_store; "
             "kg = load_store((), validate=False, derive=False); "
             f"t = time.perf_counter(); kg.{method}(sys.argv[1], graph=sys.argv[2]); kg.derive(); "
-            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+            "print(time.perf_counter() - t, re.search(r'VmHWM:\\s*(\\d+)', Path('/proc/self/status').read_text())[1], "
             "kg.graph_sizes([sys.argv[2]])[sys.argv[2]])")
     out = subprocess.run([sys.executable, "-c", code, str(path), graph], check=True, capture_output=True,
                          text=True, cwd=REPO).stdout.split()
-    return float(out[0]), int(out[1]) * 1024, int(out[2])  # ru_maxrss is in KiB on Linux
+    return float(out[0]), int(out[1]) * 1024, int(out[2])  # VmHWM is in kB (KiB)
 
 
 def bindings(query, hub):

@@ -511,8 +511,10 @@ def _verify(remote: RemoteStore, done: list[GraphWrite], sizes: dict[str, int], 
                 sizes[w.graph] = count_triples(Path(loaded.path), w.graph, loaded.added)
             except ParseError as exc:
                 raise PushError("\n".join([
-                    str(exc), f"the store took {w.graph} from {name} as sent (its own parser accepted the file: "
-                    f"{w.verified:,} triples) and every graph of the push was written", "fix the file and run `kg push` again; it replaces whole graphs"])) from None
+                    str(exc),
+                    f"the store took {w.graph} from {name} as sent (its own parser accepted the file: "
+                    f"{w.verified:,} triples) and every graph of the push was written",
+                    "fix the file and run `kg push` again; it replaces whole graphs"])) from None
         w.triples = sizes.get(w.graph, w.triples)  # a file sent as it is was counted once loaded
         if w.method != "rule" and w.verified != sizes[w.graph]:
             wrong.append(f"{w.graph}: wrote {sizes[w.graph]:,} triples, the store holds {w.verified:,}")

@@ -15,7 +15,8 @@ from kg.errors import InputError, ParseError, QueryError
 from kg.resources import data_dir, ontology_dir
 from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
 
-__all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store", "rdf_format", "to_python", "to_term", "RDF_FORMATS"]
+__all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store", "rdf_format", "to_python", "to_term",
+           "RDF_FORMATS"]
 
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
@@ -186,10 +187,9 @@ class KGStore:
                     continue
                 kept.write(line if line[-1:] == b"\n" else line + b"\n")
             kept.seek(0)
-            try:
+            try:  # one transaction: a parse error leaves the store as it was
                 self.store.load(kept, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
             except SyntaxError:
-                self.store.remove_graph(ox.NamedNode(graph))
                 return self.load_file(path, graph=graph)  # names the file's first bad line
         added = _ensure_sources(self.store, [graph], path)
         self._invalidate()
@@ -337,15 +337,10 @@ def _plain(subject: bytes, predicate: bytes, line: bytes) -> bool:
 def count_triples(path: Path, graph: str, added: Iterable[ox.Quad] = ()) -> int:
     """The triples of an N-Triples file once parsed, in ``graph`` with ``added`` beside them
     (duplicates counted once), as a store that takes the file holds them; raises ParseError."""
-    scratch = ox.Store()
-    try:
-        scratch.load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-    except SyntaxError as exc:
-        raise ParseError(path, _line_of(exc), _message_of(exc)) from None
-    except (OSError, ValueError) as exc:
-        raise ParseError(path, None, str(exc)) from None
-    scratch.extend(added)
-    return len(scratch)
+    scratch = KGStore()
+    scratch.load_file(path, bundled=True, graph=graph)  # bundled: no source node of its own
+    scratch.store.extend(added)
+    return len(scratch.store)
 
 
 def _line_of(exc: SyntaxError) -> int | None:

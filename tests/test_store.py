@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from conftest import DATA
 from kg.errors import InputError, ParseError, ValidationError
 from kg.store import load_store
-from kg.vocab import DERIVED_GRAPH, KG, SRC, USER_GRAPH_BASE
+from kg.vocab import DERIVED_GRAPH, SRC, USER_GRAPH_BASE
 
 GOOD_TTL = """@prefix kg: <https://w3id.org/ai-capital-kg/ontology#> .
 @prefix kgr: <https://w3id.org/ai-capital-kg/resource/> .
@@ -351,7 +351,10 @@ def test_rule_input_is_the_rule_triples_of_the_whole_file(tmp_path_factory, line
     info = part.load_rule_input(path, graph)
     wanted = {f"<{p}>" for p in part.rule_predicates()}
     source = f"<{SRC}user-random> "
-    rule = lambda lines: [line for line in lines if line.split(" ", 2)[1] in wanted or line.startswith(source)]  # noqa: E731
+
+    def rule(lines):
+        return [line for line in lines if line.split(" ", 2)[1] in wanted or line.startswith(source)]
+
     # Every triple the rule reads, and the source node; an unusual line may be parsed as well.
     assert rule(_graph_lines(part, graph)) == rule(_graph_lines(whole, graph))
     assert not Counter(_graph_lines(part, graph)) - Counter(_graph_lines(whole, graph))
