@@ -23,8 +23,9 @@ def push(session, graphs, batch_size, fmt):
     (--graph-store), or written with batched INSERT DATA (--update-endpoint); pushing twice
     changes nothing. Triple counts are checked afterwards. Credentials come from
     KG_ENDPOINT_USER and KG_ENDPOINT_PASSWORD. N-Triples files go to the store as they are;
-    with --no-validate, when every --data file is N-Triples, they upload while kg parses them
-    and derives the shortcut triples.
+    with --no-validate, when every --data file is N-Triples, they upload while kg reads from
+    them only the lines the derivation rule needs and derives the shortcut triples (the whole
+    file is parsed only if the store's count differs from kg's count of lines).
 
     \b
     Examples:
