@@ -241,8 +241,9 @@ def run(n, seed, stores, started, workdir, rows, push_only=False, remote_only=Fa
             f"per triple {(t_upload / pushed) / (t_curl / triples):.2f}× curl")
         add(store, "kg push --no-validate (whole command: load and derive while uploading, verify)", t_push,
             f"{t_push / t_curl:.2f}× curl (target ≤ 1.5×)")
-        t_again, _ = timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
-        add(store, "kg push again (replaces every graph; changes nothing)", t_again)
+        if not remote_only:  # at 10^5 Virtuoso once left this second push waiting on its locks
+            t_again, _ = timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+            add(store, "kg push again (replaces every graph; changes nothing)", t_again)
         if push_only:
             continue
         remote = RemoteStore(query, user=user, password=password, timeout=3600)
@@ -279,7 +280,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--push-only", action="store_true", help="on the remote stores, measure the push only")
     p.add_argument("--remote-only", action="store_true",
-                   help="skip the embedded queries, analysis and local-work rows (the load still runs)")
+                   help="skip the embedded queries, analysis and local-work rows (the load still runs) and the "
+                        "second push")
     args = p.parse_args()
     stores = [s for s in args.stores.split(",") if s in STORE_PATHS]
     workdir = Path(tempfile.mkdtemp(prefix="kg-bench-stores-"))
