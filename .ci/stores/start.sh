@@ -11,7 +11,8 @@
 # Environment: KG_STORES_DIR (default ${TMPDIR:-/tmp}/kg-stores), KG_OXIGRAPH_PORT,
 # KG_VIRTUOSO_HTTP_PORT, KG_VIRTUOSO_SQL_PORT (default: the usual 7878, 8890 and 1111 when free,
 # else a free port, since several checkouts may share one machine), KG_VIRTUOSO_BUFFERS (340000
-# pages of 8 KiB, about 2.7 GB).
+# pages of 8 KiB, about 2.7 GB), KG_VIRTUOSO_MAX_ROWS (ResultSetMaxRows, 100000: at least
+# KG_ENDPOINT_PAGE_SIZE).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +21,7 @@ OX_PORT="${KG_OXIGRAPH_PORT:-}"
 VT_HTTP="${KG_VIRTUOSO_HTTP_PORT:-}"
 VT_SQL="${KG_VIRTUOSO_SQL_PORT:-}"
 BUFFERS="${KG_VIRTUOSO_BUFFERS:-340000}"
+MAX_ROWS="${KG_VIRTUOSO_MAX_ROWS:-100000}"
 PYTHON="${PYTHON:-$(command -v python || command -v python3)}"  # the project's Python (pyoxigraph)
 WANT=("$@")
 [ ${#WANT[@]} -eq 0 ] && WANT=(oxigraph virtuoso)
@@ -116,7 +118,7 @@ start_virtuoso() {
   local vdir="$DIR/virtuoso"
   mkdir -p "$vdir"
   sed -e "s#@DIR@#$vdir#g" -e "s#@SQL_PORT@#$VT_SQL#g" -e "s#@HTTP_PORT@#$VT_HTTP#g" \
-      -e "s#@BUFFERS@#$BUFFERS#g" -e "s#@DIRTY@#$(( BUFFERS * 3 / 4 ))#g" \
+      -e "s#@BUFFERS@#$BUFFERS#g" -e "s#@DIRTY@#$(( BUFFERS * 3 / 4 ))#g" -e "s#@MAX_ROWS@#$MAX_ROWS#g" \
       "$HERE/virtuoso.ini" > "$vdir/virtuoso.ini"
   # A fresh database is created with the credentials dba/dba.
   cd "$vdir"
