@@ -7,12 +7,11 @@ Usage:
                                                              # 10^5 (manual: ~30 min, ~10 GB)
     python benchmarks/bench_stores.py --sizes 100000 --stores virtuoso --remote-only
                                                              # 10^5 queries on Virtuoso (manual: hours)
-    python benchmarks/bench_stores.py --sizes 100000 --stores virtuoso --remote-only --no-queries
-                                                             # 10^5 push + kg exposure/chains/cycles
-    KG_VIRTUOSO_MAX_ROWS=1000000 python benchmarks/bench_stores.py --sizes 100000 --stores virtuoso \
-        --remote-only --no-queries --page-size 1000000               # the same, in pages of 10^6 rows
-    python benchmarks/bench_stores.py --sizes 100000 --stores oxigraph --remote-only --no-queries \
-        --one-write --page-size 1000000       # kg exposure/chains/cycles on Oxigraph server, one write
+    KG_VIRTUOSO_MAX_ROWS=1000000 python benchmarks/bench_stores.py --sizes 100000 \
+        --stores virtuoso,oxigraph --remote-only --one-write --page-size 1000000
+                        # 10^5: one kg push per store, then every named query and kg exposure,
+                        # chains and cycles in pages of 10^6 rows (manual: ~1.5 h); --no-queries
+                        # leaves out the named queries
     python benchmarks/bench_stores.py --sizes 1000000        # 10^6: manual only (hours, >24 GB)
     python benchmarks/bench_stores.py --stores embedded,oxigraph
 
@@ -271,7 +270,7 @@ def run(n, seed, stores, started, workdir, rows, push_only=False, remote_only=Fa
             add(store, f"query {name}", t_q, f"{len(rows_):,} rows, {remote.requests} request(s) so far{paging}")
         try:
             for what, secs in analysis(remote, hub).items():
-                add(store, what, secs, f"{remote.requests} request(s) so far{paging}")
+                add(store, what, secs, paging.strip())
         except KGError as exc:  # the next store still runs
             add(store, "kg exposure / chains / cycles", float("nan"), "failed: " + _first_words(exc))
 
