@@ -227,27 +227,26 @@ def run(n, seed, stores, started, workdir, rows, push_only=False, remote_only=Fa
     # -- remote stores -------------------------------------------------------------------------
     for store in stores:
         def best_write(what):
-            """The best of ``repeat`` timed writes, each into an empty store."""
+            """The best of ``repeat`` timed writes, each into an empty store, and which store."""
             best = float("inf")
             for _ in range(repeat):
                 state = empty_store(store, started)
                 best = min(best, timed(what)[0])
-            return best, state
+            return best, "a freshly started, empty store" if state == "fresh" else "a dropped store"
 
         query, update, graph_store, user, password = endpoints(store)
         remote = lambda: RemoteStore(query, update_endpoint=update, graph_store=graph_store,  # noqa: E731
                                      user=user, password=password, check_union=False, timeout=3600)
         curl, cmd, env = write_commands(store, path, graph)
         if one_write:  # the data the reads below need, written once (kg push), without curl's rows
-            t_push, state = best_write(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
-            add(store, "kg push --no-validate (whole command), the one write", t_push,
-                f"into a {'freshly started, empty' if state == 'fresh' else 'dropped'} store")
+            t_push, into = best_write(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+            add(store, "kg push --no-validate (whole command), the one write", t_push, f"into {into}")
         else:
-            t_curl, state = best_write(lambda: subprocess.run(curl, check=True))
+            t_curl, into = best_write(lambda: subprocess.run(curl, check=True))
             t_upload, _ = best_write(lambda: push_store(kg, remote()))
             t_push, _ = best_write(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
-            runs = f"best of {repeat}, each into a {'freshly started, empty' if state == 'fresh' else 'dropped'} store"
-            add(store, "curl PUT of the file (Graph Store Protocol)", t_curl, f"{triples:,} triples; {runs}")
+            add(store, "curl PUT of the file (Graph Store Protocol)", t_curl,
+                f"{triples:,} triples; best of {repeat}, each into {into}")
             add(store, "push_store: PUT every graph + verify (loaded store given)", t_upload,
                 f"{pushed:,} triples (file + bundled + derived); {t_upload / t_curl:.2f}× curl; "
                 f"per triple {(t_upload / pushed) / (t_curl / triples):.2f}× curl")
@@ -259,7 +258,7 @@ def run(n, seed, stores, started, workdir, rows, push_only=False, remote_only=Fa
         if push_only:
             continue
         remote = RemoteStore(query, user=user, password=password, timeout=3600, page_size=page_size)
-        paging = f" (pages of {remote.page_size:,} rows)"
+        paging = f"pages of {remote.page_size:,} rows"
         for name, q in queries.items() if remote_queries else ():
             b = bindings(q, hub)
             try:
@@ -267,10 +266,10 @@ def run(n, seed, stores, started, workdir, rows, push_only=False, remote_only=Fa
             except KGError as exc:
                 add(store, f"query {name}", float("nan"), "failed: " + _first_words(exc))
                 continue
-            add(store, f"query {name}", t_q, f"{len(rows_):,} rows, {remote.requests} request(s) so far{paging}")
+            add(store, f"query {name}", t_q, f"{len(rows_):,} rows, {remote.requests} request(s) so far ({paging})")
         try:
             for what, secs in analysis(remote, hub).items():
-                add(store, what, secs, paging.strip())
+                add(store, what, secs, paging)
         except KGError as exc:  # the next store still runs
             add(store, "kg exposure / chains / cycles", float("nan"), "failed: " + _first_words(exc))
 
