@@ -37,7 +37,7 @@ class Session:
             return RemoteStore(self.endpoint, update_endpoint=self.update_endpoint, graph_store=self.graph_store)
         from kg.store import load_store
 
-        if self.data:
+        if self.data and sys.stderr.isatty():  # a note for a person waiting; scripts get only errors
             click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
         return load_store(self.data, validate=self.validate)
 
