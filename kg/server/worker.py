@@ -3,7 +3,9 @@
 The parent kills a worker whose job outlives its timeout (Oxigraph cannot cancel a running
 query) and starts another from the current snapshot, so nothing here needs to be interruptible.
 A job is a dict; the answer is ``("ok", content_type, body, headers)`` or
-``("error", status, error, message, extra)``.
+``("error", status, error, message, extra)``; a body over ``INLINE`` bytes is sent as
+``("stream", content_type, length, headers)`` followed by the body in chunks of ``CHUNK`` bytes
+(``send_bytes``), so the server holds one chunk of it at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import traceback
 __all__ = ["worker_main", "run_job", "open_store"]
 
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+INLINE = 64 * 1024
+CHUNK = 256 * 1024
 
 
 def open_store(snapshot: bytes, files=()):
@@ -60,7 +64,19 @@ def worker_main(conn) -> None:
             reply = ("error", 500, "out of memory", "the query needed more memory than a worker may use", {})
         except Exception as exc:  # the worker's boundary: report, keep serving
             reply = _error_of(exc)
-        conn.send(reply)
+        _send(conn, reply)
+
+
+def _send(conn, reply) -> None:
+    """Send a reply; a large body goes as a stream of chunks after its announcement."""
+    if reply[0] == "ok" and len(reply[2]) > INLINE:
+        _, ctype, body, headers = reply
+        conn.send(("stream", ctype, len(body), headers))
+        view = memoryview(body)
+        for i in range(0, len(body), CHUNK):
+            conn.send_bytes(view[i:i + CHUNK])
+        return
+    conn.send(reply)
 
 
 def run_job(kg, job: dict):
@@ -132,8 +148,13 @@ def _viz(kg, job):
         raise HTTPError(503, f"the graph page is not available in this installation ({exc})",
                         error="viz unavailable") from None
     options = _viz_options(render_page, job.get("params", {}))
-    html = render_page(kg, **options)
-    return ("ok", "text/html; charset=utf-8", html.encode("utf-8"), {})
+    body = render_page(kg, **options).encode("utf-8")
+    limit = job.get("max_bytes")
+    if limit is not None and len(body) > limit:
+        from kg.server.results import TooLarge
+
+        raise TooLarge(limit)
+    return ("ok", "text/html; charset=utf-8", body, {})
 
 
 def _viz_options(render_page, params: dict) -> dict:
@@ -170,7 +191,7 @@ def _answer(result, job):
     from kg.server.results import write_results
     from kg.vocab import PREFIXES
 
-    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES)
+    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES, job.get("max_bytes"))
     return ("ok", job["content_type"], body, {"X-KG-Result-Rows": str(rows)})
 
 
