@@ -46,7 +46,7 @@ def invoke(runner):
 def article_lines():
     """The seed article's lines, or skip when the shared folder is absent."""
     if not ARTICLE.exists():
-        pytest.skip(f"seed article not found at {ARTICLE}")
+        pytest.skip(f"seed article not found at {ARTICLE}: set KG_SHARED_DIR to a folder holding seed/article.zh-Hant.txt")
     return ARTICLE.read_text(encoding="utf-8").splitlines()
 
 
