@@ -33,11 +33,13 @@ def runner():
 
 @pytest.fixture
 def invoke(runner):
-    """Run ``kg ARGS…`` in-process; returns click's Result (stdout and stderr kept apart)."""
+    """Run ``kg ARGS…`` in-process; returns click's Result (stdout and stderr kept apart).
+    ``COLUMNS`` is unset (tables at full width) unless ``env`` sets it."""
     from kg.cli import cli
 
-    def _invoke(*args, input=None):
-        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+    def _invoke(*args, input=None, env=None):
+        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False,
+                             env={"COLUMNS": None, **(env or {})})
 
     return _invoke
 
