@@ -203,7 +203,8 @@ def entities(session, type_name, fmt):
 def show(session, name, fmt):
     """Everything about one entity: labels, groups, relationships, claims, assessments.
 
-    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID.
+    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID; or a
+    source's slug, title or label (`kg sources` lists them).
 
     \b
     Examples:
@@ -213,7 +214,12 @@ def show(session, name, fmt):
     """
     from kg.explore import show_entity
     from kg.output import format_amount, render
+    from kg.sources import names_a_source, source_titles
 
+    if names_a_source(session.store, name):
+        from kg.cli_sources import show_source_text
+
+        return emit(show_source_text(session, name, fmt))
     data = show_entity(session.store, name, session.lang)
     if fmt == "json":
         return emit(render(data, "json"))
@@ -234,7 +240,7 @@ def show(session, name, fmt):
     rels = [{
         "dir": "→" if r["direction"] == "out" else "←", "kind": r["kind"], "other": r["other_label"],
         "amount": format_amount(r["amount"], r["currency"], r["qualifiers"]) or (r["amount_text"] or ""),
-        "status": r["status"], "layer": r["layer"], "source": (r["source"] or "").rsplit("/", 1)[-1],
+        "status": r["status"], "layer": r["layer"], "source": source_titles(session.store, r["source"], session.lang),
     } for r in data["relationships"]]
     emit(f"relationships ({len(rels)}):\n" + render(rels, "table") + "\n")
     if data["impact_assessments"]:
@@ -242,7 +248,8 @@ def show(session, name, fmt):
                 for a in data["impact_assessments"]]
         emit("impact assessments:\n" + render(rows, "table", max_width=80) + "\n")
     text_key = "excerpt" if session.lang == "zh-Hant" else "text_en"
-    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"], "source": (c["source"] or "").rsplit("/", 1)[-1]}
+    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"],
+               "source": source_titles(session.store, c["source"], session.lang)}
               for c in data["claims"]]
     emit(f"claims ({len(claims)}):\n" + render(claims, "table", max_width=80))
 
@@ -272,7 +279,9 @@ def claims(session, about, section, kind, layer, fmt):
     text = "excerpt" if session.lang == "zh-Hant" else "text_en"
     cols = ["line", "section", "kind", "hedge", text, "source"] if fmt == "table" else list(rows[0]) if rows else []
     if fmt == "table":
-        rows = [{**r, "source": (r["source"] or "").rsplit("/", 1)[-1]} for r in rows]
+        from kg.sources import source_titles
+
+        rows = [{**r, "source": source_titles(session.store, r["source"], session.lang)} for r in rows]
     emit(render(rows, fmt, columns=cols, max_width=70))
 
 
@@ -414,7 +423,7 @@ def _register_extensions() -> None:
     """Commands of the other areas live in their own modules and register on ``cli``."""
     import importlib
 
-    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote"):
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -101,6 +101,10 @@ KG = StrictNamespace(BASE + "ontology#", """
     paragraphKind party payee payer paysTo period provider qualifier quantity rationale
     relatedTo sameDealAs section sharesRevenueWith shockedActor shortTermEffect shortTermText
     shortcut status subject substitute supplier supports text toRole verdict via wikidata
+    BasisScheme BiggestLoser BiggestWinner CapitalReallocation ConditionalScenario HardwareSupply
+    Interpretation ModelServicesPurchase RightOfFirstRefusal SharePriceDecline ShareSale
+    SuperlativeScheme boundsBasis capitalDestination capitalOrigin condition drawsCapitalFrom grantor
+    grantsRightOfFirstRefusalTo rightHolder superlative
 """)
 
 KGR = OpenNamespace(BASE + "resource/")          # actors and structural nodes
