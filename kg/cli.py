@@ -20,8 +20,9 @@ class Session:
     """What the global options select: the user's data files, the display language, the store."""
 
     def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True, endpoint: str | None = None,
-                 update_endpoint: str | None = None, graph_store: str | None = None):
-        self.data, self.lang, self.validate = data, lang, validate
+                 update_endpoint: str | None = None, graph_store: str | None = None, bundled: bool = True,
+                 fx: str | None = None):
+        self.data, self.lang, self.validate, self.bundled, self.fx = data, lang, validate, bundled, fx
         self.endpoint, self.update_endpoint, self.graph_store = endpoint, update_endpoint, graph_store
         self.kept: list = []  # stores a command made itself, freed only when the process ends (main)
 
@@ -34,12 +35,30 @@ class Session:
             if self.data:
                 raise click.UsageError("--data loads files into the embedded store; use `kg push --data …` "
                                        "to load them into a remote store")
-            return RemoteStore(self.endpoint, update_endpoint=self.update_endpoint, graph_store=self.graph_store)
-        from kg.store import load_store
-
+            return self.with_fx(RemoteStore(self.endpoint, update_endpoint=self.update_endpoint,
+                                            graph_store=self.graph_store))
         if self.data:
             click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
-        return load_store(self.data, validate=self.validate)
+        return self.load(self.data, validate=self.validate)
+
+    def load(self, data, validate: bool = True):
+        """Load the store as the global options say (``--no-bundled``, ``--fx``), with the
+        loader's warnings (restated deals, replaced bundled graphs) on stderr."""
+        from kg.store import load_store
+
+        store = load_store(data, validate=validate, bundled=self.bundled)
+        for line in getattr(store, "warnings", []):
+            click.echo(f"warning: {line}", err=True)
+        return self.with_fx(store)
+
+    def with_fx(self, store):
+        if self.fx:
+            from kg.fx import read_fx
+
+            store.fx = read_fx(self.fx)
+            for rate in store.fx.values():
+                click.echo(f"fx: {rate.basis}", err=True)
+        return store
 
 
 pass_session = click.make_pass_decorator(Session)
@@ -110,6 +129,11 @@ class KGGroup(click.Group):
                    "bundled graph, into its own named graph. Repeatable.")
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True, help="Display language.")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation of --data files.")
+@click.option("--no-bundled", is_flag=True, help="Leave out the bundled article and context graphs (e.g. to load a "
+              "kg export back with --data).")
+@click.option("--fx", "fx", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Rates to convert non-USD amounts for the analysis (CSV: currency,usd_per_unit,date,source); "
+                   "without one, a non-USD amount the analysis meets is an error.")
 @click.option("--endpoint", envvar="KG_ENDPOINT", metavar="URL",
               help="Run every read command against this remote SPARQL 1.1 query endpoint instead of the embedded "
                    "store (credentials from KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD).")
@@ -117,7 +141,7 @@ class KGGroup(click.Group):
 @click.option("--graph-store", envvar="KG_GRAPH_STORE", metavar="URL", help="SPARQL 1.1 Graph Store HTTP Protocol endpoint (kg push).")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
+def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint, graph_store):
     """Query the knowledge graph of the AI industry's circular money flows.
 
     \b
@@ -129,7 +153,7 @@ def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
       kg --data my-deals.csv show Oracle
     """
     ctx.obj = Session(tuple(data), lang, validate=not no_validate, endpoint=endpoint,
-                      update_endpoint=update_endpoint, graph_store=graph_store)
+                      update_endpoint=update_endpoint, graph_store=graph_store, bundled=not no_bundled, fx=fx)
 
 
 @cli.command()
@@ -298,10 +322,9 @@ def validate(session, files):
       kg validate
       kg validate my-deals.ttl
     """
-    from kg.store import load_store
     from kg.validate import validate_store
 
-    store = load_store(tuple(session.data) + tuple(files), validate=False)
+    store = session.load(tuple(session.data) + tuple(files), validate=False)
     report = validate_store(store, graphs=None)
     click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
                f"{report['focus_nodes']} nodes checked", err=True)
