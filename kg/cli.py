@@ -96,9 +96,13 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> No
             click.confirm(f"{path} exists; overwrite it?", abort=True, err=True)
         else:
             raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    from kg.exports import file_mode
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    mode = file_mode(path)  # the user's umask, or the permissions of the file overwritten
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
@@ -376,9 +380,9 @@ def query(session, name_or_file, params, list_only, fmt):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "graphml", "gexf")),
-              default="trig", show_default=True,
-              help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of `kg viz`).")
+@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "rdfxml", "graphml", "gexf")),
+              default=None, help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of "
+                                 "`kg viz`). Default: the one OUTPUT's suffix names, else trig.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--exposure", metavar="NAME", help="graphml/gexf: add each actor's impact, loss and round if NAME fails.")
@@ -396,7 +400,14 @@ def export(session, fmt, output, force, exposure, layer):
       kg export --format trig -o ai-capital-kg.trig
       kg export --format nt --layer article
       kg export --format gexf --exposure OpenAI -o openai.gexf
+      kg export -o my-graph.turtle
     """
+    from kg.exports import export_format
+
+    try:
+        fmt = export_format(fmt, output)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     if fmt in ("graphml", "gexf"):
         from kg.viz import export_graph
 

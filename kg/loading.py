@@ -108,13 +108,17 @@ def load_user_files(kg, paths: Iterable[str | Path]) -> list[LoadedFile]:
     warnings = kg.__dict__.setdefault("warnings", [])
     loaded: dict[Path, LoadedFile] = {}
     # Phase 1: every RDF file, each into its own graph.
-    from kg.exports import replace_bundled_graphs
+    from kg.exports import check_loadable, replace_bundled_graphs
 
     for p in paths:
+        check_loadable(p)
         if p.suffix.lower() != ".csv":
             rdf_format(p)  # an unknown suffix fails here, before anything is loaded
-            warnings.extend(replace_bundled_graphs(kg, p))
-            loaded[p] = kg.load_file(p, graph=graphs[p])
+    for p in paths:
+        if p.suffix.lower() != ".csv":
+            held, said = replace_bundled_graphs(kg, p)
+            warnings.extend(said)
+            loaded[p] = _without_sources_of(kg, kg.load_file(p, graph=graphs[p]), held)
     # Phase 2: the CSV files, their names resolved against phase 1's graph only.
     tables = [read_csv_rows(p, graphs[p]) for p in paths if p.suffix.lower() == ".csv"]
     if tables:
@@ -129,6 +133,17 @@ def load_user_files(kg, paths: Iterable[str | Path]) -> list[LoadedFile]:
     rest = [f for f in kg.files if f not in order]
     kg.files[:] = rest + order
     return order
+
+
+def _without_sources_of(kg, info: LoadedFile, graphs: list[str]) -> LoadedFile:
+    """A kg export replaces bundled graphs that declare no source of their own (the ontology,
+    the actors' identities): take back the user-layer source nodes the loader gave them."""
+    extra = [q for q in info.added if q.graph_name.value in set(graphs)]
+    for q in extra:
+        kg.store.remove(q)
+    info.added = [q for q in info.added if q not in extra]
+    info.quads -= len(extra)
+    return info
 
 
 def _graph_names(kg, paths: list[Path]) -> dict[Path, str]:

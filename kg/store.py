@@ -21,6 +21,7 @@ __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store",
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
     ".trig": ox.RdfFormat.TRIG,
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
