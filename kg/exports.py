@@ -76,7 +76,8 @@ NOT_LOADABLE = {".graphml": "GraphML", ".gexf": "GEXF"}
 
 def export_format(fmt: str | None, output: str | None) -> str:
     """The format of ``kg export``: ``fmt`` if given, else the one the suffix of ``output`` names,
-    else TriG. Raises ``ValueError`` when ``fmt`` and a known suffix disagree.
+    else TriG. Raises ``ValueError`` when a file of ``fmt`` would not parse as the format its
+    known suffix names (N-Triples in a ``.trig`` file does).
 
     Examples
     --------
@@ -84,10 +85,14 @@ def export_format(fmt: str | None, output: str | None) -> str:
     ('turtle', 'graphml', 'nt')
     """
     by_suffix = EXPORT_SUFFIXES.get(Path(output).suffix.lower()) if output else None
-    if fmt and by_suffix and fmt != by_suffix and not (fmt == "jsonld" and by_suffix == "jsonld"):
-        raise ValueError(f"--format {fmt} does not match the suffix of {output} ({by_suffix}); "
-                         "change one of them")
+    if fmt and by_suffix and fmt not in _READS.get(by_suffix, {by_suffix}):
+        raise ValueError(f"--format {fmt} does not match the suffix of {output} ({by_suffix}), so the file would "
+                         "not load back; change one of them")
     return fmt or by_suffix or "trig"
+
+
+#: The formats a file of a suffix's format still parses as (N-Triples is Turtle, TriG and N-Quads).
+_READS = {"trig": {"trig", "turtle", "nt", "nquads"}, "turtle": {"turtle", "nt"}, "nquads": {"nquads", "nt"}}
 
 
 def check_loadable(path: Path) -> None:

@@ -122,7 +122,7 @@ def test_turtle_suffix_loads_as_turtle(tmp_path):
 
 @pytest.mark.parametrize("output, fmt, expected", [
     ("g.turtle", None, "turtle"), ("g.ttl", None, "turtle"), ("g.graphml", None, "graphml"), ("g.nq", None, "nquads"),
-    ("g.out", None, "trig"), (None, None, "trig"), ("g.out", "nt", "nt"),
+    ("g.out", None, "trig"), (None, None, "trig"), ("g.out", "nt", "nt"), ("g.trig", "nt", "nt"), ("g.nq", "nt", "nt"),
 ])
 def test_export_format_from_suffix(output, fmt, expected):
     from kg.exports import export_format
@@ -131,8 +131,8 @@ def test_export_format_from_suffix(output, fmt, expected):
 
 
 def test_export_format_and_suffix_that_disagree_exit_2(invoke, tmp_path):
-    res = invoke("export", "--format", "nt", "-o", tmp_path / "g.ttl")
-    assert res.exit_code == 2 and "--format nt does not match the suffix" in res.stderr
+    res = invoke("export", "--format", "jsonld", "-o", tmp_path / "g.ttl")
+    assert res.exit_code == 2 and "--format jsonld does not match the suffix" in res.stderr
     assert not (tmp_path / "g.ttl").exists()
 
 
