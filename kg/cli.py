@@ -22,8 +22,9 @@ class Session:
     """What the global options select: the user's data files, the display language, the store."""
 
     def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True, endpoint: str | None = None,
-                 update_endpoint: str | None = None, graph_store: str | None = None):
-        self.data, self.lang, self.validate = data, lang, validate
+                 update_endpoint: str | None = None, graph_store: str | None = None, bundled: bool = True,
+                 fx: str | None = None):
+        self.data, self.lang, self.validate, self.bundled, self.fx = data, lang, validate, bundled, fx
         self.endpoint, self.update_endpoint, self.graph_store = endpoint, update_endpoint, graph_store
         self.kept: list = []  # stores a command made itself, freed only when the process ends (main)
 
@@ -36,12 +37,30 @@ class Session:
             if self.data:
                 raise click.UsageError("--data loads files into the embedded store; use `kg push --data …` "
                                        "to load them into a remote store")
-            return RemoteStore(self.endpoint, update_endpoint=self.update_endpoint, graph_store=self.graph_store)
-        from kg.store import load_store
-
+            return self.with_fx(RemoteStore(self.endpoint, update_endpoint=self.update_endpoint,
+                                            graph_store=self.graph_store))
         if self.data and sys.stderr.isatty():  # a note for a person waiting; scripts get only errors
             click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
-        return load_store(self.data, validate=self.validate)
+        return self.load(self.data, validate=self.validate)
+
+    def load(self, data, validate: bool = True):
+        """Load the store as the global options say (``--no-bundled``, ``--fx``), with the
+        loader's warnings (restated deals, replaced bundled graphs) on stderr."""
+        from kg.store import load_store
+
+        store = load_store(data, validate=validate, bundled=self.bundled)
+        for line in getattr(store, "warnings", []):
+            click.echo(f"warning: {line}", err=True)
+        return self.with_fx(store)
+
+    def with_fx(self, store):
+        if self.fx:
+            from kg.fx import read_fx
+
+            store.fx = read_fx(self.fx)
+            for rate in store.fx.values():
+                click.echo(f"fx: {rate.basis}", err=True)
+        return store
 
 
 pass_session = click.make_pass_decorator(Session)
@@ -93,9 +112,13 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> No
             click.confirm(f"{path} exists; overwrite it?", abort=True, err=True)
         else:
             raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    from kg.exports import file_mode
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    mode = file_mode(path)  # the user's umask, or the permissions of the file overwritten
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
@@ -126,6 +149,11 @@ class KGGroup(click.Group):
                    "bundled graph, into its own named graph. Repeatable.")
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True, help="Display language.")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation of --data files.")
+@click.option("--no-bundled", is_flag=True, help="Leave out the bundled article and context graphs (e.g. to load a "
+              "kg export back with --data).")
+@click.option("--fx", "fx", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Rates to convert non-USD amounts for the analysis (CSV: currency,usd_per_unit,date,source); "
+                   "without one, a non-USD amount the analysis meets is an error.")
 @click.option("--endpoint", envvar="KG_ENDPOINT", metavar="URL",
               help="Run every read command against this remote SPARQL 1.1 query endpoint instead of the embedded "
                    "store (credentials from KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD).")
@@ -133,7 +161,7 @@ class KGGroup(click.Group):
 @click.option("--graph-store", envvar="KG_GRAPH_STORE", metavar="URL", help="SPARQL 1.1 Graph Store HTTP Protocol endpoint (kg push).")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
+def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint, graph_store):
     """Query the knowledge graph of the AI industry's circular money flows.
 
     \b
@@ -146,7 +174,7 @@ def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
     """
     _configure_output(wide=False, headers=True)
     ctx.obj = Session(tuple(data), lang, validate=not no_validate, endpoint=endpoint,
-                      update_endpoint=update_endpoint, graph_store=graph_store)
+                      update_endpoint=update_endpoint, graph_store=graph_store, bundled=not no_bundled, fx=fx)
 
 
 @cli.command()
@@ -324,10 +352,9 @@ def validate(session, files):
       kg validate
       kg validate my-deals.ttl
     """
-    from kg.store import load_store
     from kg.validate import validate_store
 
-    store = load_store(tuple(session.data) + tuple(files), validate=False)
+    store = session.load(tuple(session.data) + tuple(files), validate=False)
     report = validate_store(store, graphs=None)
     click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
                f"{report['focus_nodes']} nodes checked", err=True)
@@ -381,9 +408,9 @@ def query(session, name_or_file, params, list_only, fmt):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "graphml", "gexf")),
-              default="trig", show_default=True,
-              help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of `kg viz`).")
+@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "rdfxml", "graphml", "gexf")),
+              default=None, help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of "
+                                 "`kg viz`). Default: the one OUTPUT's suffix names, else trig.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--exposure", metavar="NAME", help="graphml/gexf: add each actor's impact, loss and round if NAME fails.")
@@ -401,7 +428,14 @@ def export(session, fmt, output, force, exposure, layer):
       kg export --format trig -o ai-capital-kg.trig
       kg export --format nt --layer article
       kg export --format gexf --exposure OpenAI -o openai.gexf
+      kg export -o my-graph.turtle
     """
+    from kg.exports import export_format
+
+    try:
+        fmt = export_format(fmt, output)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     if fmt in ("graphml", "gexf"):
         from kg.viz import export_graph
 

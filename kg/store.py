@@ -22,6 +22,7 @@ __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store",
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
     ".trig": ox.RdfFormat.TRIG,
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
@@ -274,7 +275,9 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
     if bundled:
         for path in sorted(data_dir().glob("*.trig")):
             kg.load_file(path, bundled=True)
-    user = [kg.load_file(Path(p)) for p in data]
+    from kg.loading import load_user_files
+
+    user = load_user_files(kg, data)  # read every file, then resolve the CSVs' names
     if derive or validate:
         kg.derive()
     if validate and user:
