@@ -57,7 +57,7 @@ def test_the_project_ships_excerpts_not_the_article(article_lines):
 
 def test_every_context_fact_has_a_verbatim_claim(kg_store):
     if not CONTEXT_FACTS.exists():
-        pytest.skip(f"context facts not found at {CONTEXT_FACTS}")
+        pytest.skip(f"context facts not found at {CONTEXT_FACTS}: set KG_SHARED_DIR to a folder holding seed/context-facts.md")
     text = CONTEXT_FACTS.read_text(encoding="utf-8")
     bullets = [re.sub(r"\s+", " ", b).strip() for b in re.split(r"\n(?=- )", text) if b.startswith("- ")]
     facts = [b[2:].split(" — ")[0] for b in bullets]
