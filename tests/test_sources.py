@@ -30,9 +30,9 @@ def test_every_source_is_listed_once(kg_store, rows):
 
 @pytest.mark.parametrize("slug, claims, rels, figures, cited", [
     # Counted by hand in data/context.trig and data/article.trig.
-    ("wsj-2025-09-10", 1, 1, 0, 0),
-    ("msft-2025-10-28", 1, 3, 0, 0),          # stake, incremental Azure, the ended right of first refusal
-    ("reuters-2025-09-25", 1, 4, 0, 0),       # the total and its three parts
+    ("wsj-2025-09-10", 2, 1, 0, 0),           # the contract, and its term as quoted for the exposure model
+    ("msft-2025-10-28", 2, 3, 0, 0),          # stake, incremental Azure, the ended right of first refusal
+    ("reuters-2025-09-25", 2, 4, 0, 0),       # the total and its three parts
     ("oracle-q1-fy2026", 1, 0, 3, 0),         # RPO, RPO increase, revenue
     ("reuters-bloomberg-2025-10-02", 1, 0, 2, 0),  # the valuation and the employee share sale
     ("coreweave-s1-2025", 2, 2, 1, 0),
@@ -54,7 +54,7 @@ def test_article_counts_match_an_independent_count_by_named_graph(kg_store, rows
 
 def test_every_context_source_has_a_publisher_and_two_labels(rows):
     ctx = [r for r in rows.values() if r["layer"] == "context"]
-    assert len(ctx) == 29
+    assert len(ctx) == 38   # 29 sources, and 9 the additional figures for relative exposure cite
     assert [r["slug"] for r in ctx if not r["publishers"]] == []
     assert [r["slug"] for r in ctx if not (r["label"] and r["label_zh"])] == []
     assert rows["wsj-2025-09-10"]["label_zh"] == "華爾街日報 2025-09-10:甲骨文與 OpenAI 雲端合約"
@@ -105,7 +105,7 @@ def test_show_finds_a_source_by_slug_title_or_label(invoke, name):
     data = json.loads(r.stdout)
     assert data["id"] == SRC + "msft-2025-10-28" and data["layer"] == "context"
     items = {(i["what"], i["id"].rsplit("/", 1)[-1], i["kind"]) for i in data["items"]}
-    assert items == {("claim", "context-msft-2025-10-28-1", "fact"),
+    assert items == {("claim", "context-msft-2025-10-28-1", "fact"), ("claim", "context-msft-2025-10-28-2", "fact"),
                      ("relationship", "context-msft-openai-stake", "stake"),
                      ("relationship", "context-openai-azure-incremental", "cloud-services"),
                      ("relationship", "context-msft-openai-rofr", "right-of-first-refusal")}
