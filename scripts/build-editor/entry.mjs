@@ -48,7 +48,7 @@ function create(parent, { doc = "", complete, onRun, label = "SPARQL query" } = 
         bracketMatching(), closeBrackets(), highlightActiveLine(), placeholder("SELECT …"),
         StreamLanguage.define(sparql), syntaxHighlighting(style), theme,
         autocompletion({ override: complete ? [complete] : undefined, activateOnTyping: true }),
-        keymap.of([runKey, ...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap,
+        keymap.of([runKey, ...completionKeymap, ...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap,
                    indentWithTab]),
         EditorView.contentAttributes.of({ "aria-label": label }),
       ],
