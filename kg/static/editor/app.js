@@ -330,7 +330,7 @@ function layout(nodes, edges, width, height) {
     }
     for (const d of nodes) {
       const len = Math.max(Math.hypot(d.dx, d.dy), 0.01);
-      d.x = Math.min(width - 60, Math.max(60, d.x + (d.dx / len) * Math.min(len, t)));
+      d.x = Math.min(width - 170, Math.max(20, d.x + (d.dx / len) * Math.min(len, t))); // room for the label
       d.y = Math.min(height - 20, Math.max(20, d.y + (d.dy / len) * Math.min(len, t)));
     }
   }
