@@ -451,6 +451,50 @@ def test_the_filter_denies_sockets_and_io_uring_in_every_thread():
                                   "('packet', 13), ('socketpair', 'ok'), ('thread', 13), ('unix', 13), ('x32', 13)]")
 
 
+def _run_bpf(prog, arch: int, nr: int) -> int:
+    """What a seccomp filter returns for a system call: a small interpreter of the four
+    instructions the filter uses (the kernel's semantics, Documentation/networking/filter.rst)."""
+    data = {0: nr, 4: arch}
+    acc, pc = 0, 0
+    while True:
+        code, jt, jf, k = prog[pc]
+        if code == 0x20:  # ld [k]
+            acc = data[k]
+        elif code == 0x06:  # ret k
+            return k
+        elif code in (0x15, 0x35):  # jeq / jge k
+            taken = acc == k if code == 0x15 else acc >= k
+            pc += jt if taken else jf
+        else:
+            raise AssertionError(f"unexpected opcode {code:#x}")
+        pc += 1
+
+
+ALLOW, DENY = 0x7FFF0000, 0x00050000 | errno.EACCES
+I386, X86_64, AARCH64 = 0x40000003, 0xC000003E, 0xC00000B7
+
+
+@pytest.mark.parametrize("machine, arch, nr, expected", [
+    ("x86_64", X86_64, 41, DENY),  # socket
+    ("x86_64", X86_64, 53, ALLOW),  # socketpair: the worker's line to the server is one
+    ("x86_64", X86_64, 0, ALLOW), ("x86_64", X86_64, 42, ALLOW),  # read; connect (no new socket to use)
+    ("x86_64", X86_64, 425, DENY), ("x86_64", X86_64, 426, DENY), ("x86_64", X86_64, 427, DENY),  # io_uring
+    ("x86_64", X86_64, 0x40000000 | 41, DENY), ("x86_64", X86_64, 0x40000000, DENY),  # the x32 ABI
+    ("x86_64", I386, 102, DENY), ("x86_64", I386, 3, DENY),  # i386: socketcall, and anything
+    ("aarch64", AARCH64, 198, DENY), ("aarch64", AARCH64, 199, ALLOW),  # socket; socketpair
+    ("aarch64", AARCH64, 63, ALLOW), ("aarch64", AARCH64, 41, ALLOW),  # read; pivot_root (not socket there)
+    ("aarch64", AARCH64, 425, DENY), ("aarch64", AARCH64, 427, DENY),
+    ("aarch64", 0x40000028, 281, DENY),  # 32-bit ARM (AUDIT_ARCH_ARM): socket, and anything
+])
+def test_the_filter_program_decides_by_architecture_and_number(machine, arch, nr, expected):
+    """System call numbers from the kernel's tables (arch/x86/entry/syscalls/syscall_64.tbl,
+    include/uapi/asm-generic/unistd.h); aarch64 cannot run here, so its program is interpreted."""
+    from kg.server import sandbox
+
+    audit_arch, _, denied, x32 = sandbox._ARCHES[machine]
+    assert _run_bpf(sandbox._program(audit_arch, denied, x32), arch, nr) == expected
+
+
 @pytest.mark.parametrize("platform_attr, value, says", [
     ("machine", "riscv64", "no seccomp filter for the riscv64 architecture"),
     ("platform", "darwin", "seccomp filters need Linux; this is darwin"),
@@ -499,6 +543,7 @@ def test_the_server_refuses_to_start_without_its_sandbox(tmp_path):
 def test_with_allow_host_it_starts_without_the_sandbox(tmp_path):
     code, err = _serve(tmp_path, "--allow-host", "127.0.0.1")
     assert "kg serve: SPARQL endpoint http://127.0.0.1:" in err and "Traceback" not in err
+    assert "warning: --allow-host runs the query workers without their network sandbox" in err
 
 
 # -- CORS ------------------------------------------------------------------------------------------
