@@ -396,7 +396,7 @@ def test_workers_run_under_a_seccomp_filter_unless_hosts_are_allowed(kg_store, a
     finally:
         server.server_close()
         pool.close()
-    assert len(statuses) == 2
+    assert len(statuses) >= 2  # the two, and the pool's reserved worker for quick queries
     assert all(f"\nSeccomp:\t{mode}\n" in s for s in statuses)
 
 
@@ -550,7 +550,7 @@ def test_with_allow_host_it_starts_without_the_sandbox(tmp_path):
 class _Pool:
     graphs = ["http://g/"]
 
-    def run(self, job, timeout):
+    def run(self, job, timeout, client=""):
         return ("ok", "application/sparql-results+json", b'{"head":{},"boolean":true}', {"X-KG-Result-Rows": "1"})
 
 
