@@ -118,6 +118,10 @@ def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows
     bound_host, bound_port = server.server_address[:2]
     url = f"http://{bound_host}:{bound_port}"
     mode = "updates allowed with the token" if allow_update else "read-only"
+    if allow_hosts:
+        click.echo("warning: --allow-host runs the query workers without their network sandbox: which host a "
+                   "query reaches is then checked on kg's reading of its text alone; serve only clients you "
+                   "trust", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}, not loopback: anyone who can reach it can query", err=True)
     click.echo(f"kg serve: SPARQL endpoint {url}/sparql, query page {url}/ "
