@@ -161,6 +161,10 @@ class _Connection:
             if len(event.headers) > _MAX_HEADERS:
                 raise HTTPError(431, f"the request has {len(event.headers)} header fields; this server takes at most "
                                      f"{_MAX_HEADERS}")
+            # h11 bounds a head that arrives in pieces; one that arrives whole is measured here
+            size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers.raw_items())
+            if size > _MAX_HEAD:
+                raise HTTPError(431, f"the request head has more than {_MAX_HEAD} bytes, the limit of this server")
             body = self._body(headers)
         except HTTPError as exc:
             close = True  # the rest of the body (if any) is still on the wire

@@ -73,10 +73,11 @@ class _Worker:
 class _Ticket:
     """A request waiting for a worker."""
 
-    __slots__ = ("client", "general_only", "worker")
+    __slots__ = ("client", "general_only", "worker", "arrived")
 
     def __init__(self, client: str, general_only: bool):
         self.client, self.general_only, self.worker = client, general_only, None
+        self.arrived = time.monotonic()
 
 
 class WorkerPool:
@@ -242,18 +243,21 @@ class WorkerPool:
                 self._waiting[client] = tickets  # back of the line
             self._assign(ticket, self._idle.pop())
         if self._quick is not None and not self._quick_reserved and self._waiting:
-            now = time.monotonic()
+            # the newest eligible ticket: a burst that has waited is likely slow work, a newcomer often cheap
+            now, best = time.monotonic(), None
             for client, tickets in self._waiting.items():
                 if self._held[client] or self._barred.get(client, 0) > now:
                     continue
-                ticket = next((t for t in tickets if not t.general_only), None)
-                if ticket is not None:
-                    tickets.remove(ticket)
-                    if not tickets:
-                        del self._waiting[client]
-                    self._assign(ticket, self._quick)
-                    self._quick = None
-                    break
+                for t in tickets:
+                    if not t.general_only and (best is None or t.arrived > best.arrived):
+                        best = t
+            if best is not None:
+                tickets = self._waiting[best.client]
+                tickets.remove(best)
+                if not tickets:
+                    del self._waiting[best.client]
+                self._assign(best, self._quick)
+                self._quick = None
         self._cv.notify_all()
 
     def _assign(self, ticket: _Ticket, worker: _Worker) -> None:
