@@ -73,11 +73,12 @@ class _Worker:
 class _Ticket:
     """A request waiting for a worker."""
 
-    __slots__ = ("client", "general_only", "worker", "arrived")
+    __slots__ = ("client", "general_only", "worker", "arrived", "ready")
 
-    def __init__(self, client: str, general_only: bool):
+    def __init__(self, client: str, general_only: bool, lock):
         self.client, self.general_only, self.worker = client, general_only, None
         self.arrived = time.monotonic()
+        self.ready = threading.Condition(lock)  # notified alone when it gets a worker (no thundering herd)
 
 
 class WorkerPool:
@@ -108,7 +109,8 @@ class WorkerPool:
         self.graphs: list[str] = []
         self.replacements = 0
         self.generation = 0  # bumped by every update; a worker started before it loads the new snapshot
-        self._cv = threading.Condition()
+        self._mutex = threading.Lock()
+        self._cv = threading.Condition(self._mutex)  # waited on by an update for the reserved worker
         self._idle: list[_Worker] = []
         self._quick: _Worker | None = None  # the reserved worker when it is idle
         self._quick_reserved = False  # an update is waiting for the reserved worker
@@ -205,7 +207,7 @@ class WorkerPool:
     # -- the queue -------------------------------------------------------------------------
     def _take(self, client: str, deadline: float, timeout: float, general_only: bool = False) -> _Worker:
         with self._cv:
-            ticket = _Ticket(client, general_only)
+            ticket = _Ticket(client, general_only, self._mutex)
             self._waiting.setdefault(client, deque()).append(ticket)
             self._dispatch()
             while ticket.worker is None:
@@ -217,7 +219,7 @@ class WorkerPool:
                         if not queue_:
                             del self._waiting[client]
                     raise _timeout(timeout, "waiting for a free worker")
-                self._cv.wait(remaining)
+                ticket.ready.wait(remaining)
             return ticket.worker
 
     def _take_quick(self, deadline: float) -> _Worker | None:
@@ -258,11 +260,13 @@ class WorkerPool:
                     del self._waiting[best.client]
                 self._assign(best, self._quick)
                 self._quick = None
-        self._cv.notify_all()
+        if self._quick_reserved:
+            self._cv.notify_all()
 
     def _assign(self, ticket: _Ticket, worker: _Worker) -> None:
         ticket.worker = worker
         self._held[ticket.client] += 1
+        ticket.ready.notify()
 
     def _release(self, worker: _Worker, client: str) -> None:
         with self._cv:
@@ -361,6 +365,9 @@ class WorkerPool:
             w.kill()
         with self._cv:
             self._cv.notify_all()
+            for tickets in self._waiting.values():
+                for t in tickets:
+                    t.ready.notify()
 
     def __enter__(self):
         return self
