@@ -292,6 +292,57 @@ def test_a_cheap_query_answers_while_slow_ones_hold_the_workers(fair, sources):
     assert [r[0] for r in results] == [503] * len(sources)  # the slow ones still ran to their timeout
 
 
+def test_the_queue_is_round_robin_between_clients(kg_store):
+    """No reserved worker, one worker: client A queues slow queries with timeouts 2, 6 and 8 s, then B an ASK.
+
+    First come, first served would run B after all of A's (A's first ends at 2 s, its second
+    holds the worker until 6 s): B would answer after 6 s. Round-robin serves B in the turn after
+    A's first, at ~2 s.
+    """
+    config = ServerConfig(port=0, workers=1, quiet=True, client_limit=8, timeout=20, quick_seconds=0)
+    with running_server(kg_store, config) as url:
+        results = {}
+
+        def slow(name, seconds):
+            results[name] = fetch(url, SLOW, source="127.0.0.2", timeout=str(seconds))
+
+        threads = []
+        for name, seconds in (("a1", 2), ("a2", 6), ("a3", 8)):
+            threads.append(threading.Thread(target=slow, args=(name, seconds)))
+            threads[-1].start()
+            time.sleep(0.2)  # in this order
+        status, seconds, _ = fetch(url, "ASK {}", source="127.0.0.3")
+        for t in threads:
+            t.join()
+        assert status == 200 and 1.0 < seconds < 4.5
+        assert [results[n][0] for n in ("a1", "a2", "a3")] == [503, 503, 503]
+
+
+def test_an_update_reaches_the_reserved_worker(kg_store):
+    """The ordinary worker is busy with a slow query, so the ASK runs on the reserved one: it sees the update."""
+    from kg.store import load_store
+
+    token = "t0ken"
+    config = ServerConfig(port=0, workers=1, quiet=True, client_limit=8, timeout=20, quick_seconds=1.0,
+                          allow_update=True, update_token=token)
+    with running_server(load_store(bundled=False), config) as url:
+        host, port = address(url)
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        conn.request("POST", "/sparql", b"INSERT DATA { GRAPH <http://x/g> { <http://x/s> <http://x/p> 42 } }",
+                     {"Content-Type": "application/sparql-update", "Authorization": f"Bearer {token}"})
+        assert conn.getresponse().status == 204
+        conn.close()
+        big = "SELECT (COUNT(*) AS ?n) WHERE { VALUES ?a { 1 2 3 4 5 6 7 8 9 10 } " + " ".join(
+            f"VALUES ?v{i} {{ 1 2 3 4 5 6 7 8 9 10 }}" for i in range(9)) + " }"
+        busy = threading.Thread(target=fetch, args=(url, big), kwargs={"source": "127.0.0.2", "timeout": "4"})
+        busy.start()
+        time.sleep(1.0)
+        status, seconds, body = fetch(url, "ASK { GRAPH <http://x/g> { <http://x/s> <http://x/p> 42 } }",
+                                      source="127.0.0.3")
+        busy.join()
+        assert status == 200 and json.loads(body)["boolean"] is True and seconds < 3
+
+
 # -- connections ---------------------------------------------------------------------------
 def test_a_slow_header_connection_is_closed_at_the_deadline(kg_store):
     config = ServerConfig(port=0, workers=1, quiet=True, header_timeout=1.5)

@@ -264,7 +264,7 @@ class _Connection:
         try:
             phrase = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
             lines = [f"HTTP/1.1 {resp.status} {phrase}", "Server: kg-serve",
-                     f"Date: {email.utils.formatdate(usegmt=True)}"]
+                     f"Date: {_date()}"]
             if resp.content_type:
                 lines.append(f"Content-Type: {resp.content_type}")
             lines += [f"{k}: {v}" for k, v in resp.headers.items()]
@@ -325,6 +325,17 @@ class _Connection:
             self._write(head.encode("latin-1") + body, time.monotonic() + 5)
         except (_Timeout, _Closed):
             pass
+
+
+_DATE = [0, ""]
+
+
+def _date() -> str:
+    """The Date header's value, formatted once a second."""
+    now = int(time.time())
+    if _DATE[0] != now:
+        _DATE[:] = [now, email.utils.formatdate(now, usegmt=True)]
+    return _DATE[1]
 
 
 def _protocol_error(exc: h11.RemoteProtocolError) -> HTTPError:
