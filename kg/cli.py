@@ -37,7 +37,7 @@ class Session:
                                        "to load them into a remote store")
             return self.with_fx(RemoteStore(self.endpoint, update_endpoint=self.update_endpoint,
                                             graph_store=self.graph_store))
-        if self.data:
+        if self.data and sys.stderr.isatty():  # a note for a person waiting; scripts get only errors
             click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
         return self.load(self.data, validate=self.validate)
 

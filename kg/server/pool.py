@@ -34,7 +34,7 @@ class _Worker:
     ``__main__`` in every worker (and fail in a script without a ``__main__`` guard).
     """
 
-    def __init__(self, snapshot: bytes, files, memory_mb):
+    def __init__(self, snapshot: bytes, files, memory_mb, network: bool = False):
         parent, child = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
@@ -46,7 +46,7 @@ class _Worker:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
-        self.conn.send({"snapshot": snapshot, "files": list(files), "memory_mb": memory_mb})
+        self.conn.send({"snapshot": snapshot, "files": list(files), "memory_mb": memory_mb, "network": network})
 
     def wait_ready(self, timeout: float) -> list[str]:
         try:
@@ -56,6 +56,8 @@ class _Worker:
         except (EOFError, OSError):
             status = self.proc.wait()
             raise RuntimeError(f"worker exited while starting (status {status}); see its error above") from None
+        if kind == "refused":  # the worker could not sandbox itself; graphs is why
+            raise RuntimeError(graphs)
         return graphs
 
     def kill(self) -> None:
@@ -77,11 +79,12 @@ class WorkerPool:
     files : the :class:`kg.store.LoadedFile` records, for pages that list the loaded files.
     size : number of worker processes (queries running at once).
     memory_mb : address-space limit of each worker, or ``None``.
+    network : let the workers open sockets (only for ``--allow-host``; see :mod:`kg.server.sandbox`).
     """
 
     def __init__(self, snapshot: bytes, files=(), size: int = 2, memory_mb: int | None = None,
-                 start_timeout: float = 120.0):
-        self.snapshot, self.files, self.memory_mb = snapshot, list(files), memory_mb
+                 start_timeout: float = 120.0, network: bool = False):
+        self.snapshot, self.files, self.memory_mb, self.network = snapshot, list(files), memory_mb, network
         self.size = 0
         self.graphs: list[str] = []
         self.replacements = 0
@@ -165,7 +168,7 @@ class WorkerPool:
 
     # -- starting and replacing workers ----------------------------------------------------
     def _start(self) -> _Worker:
-        w = _Worker(self.snapshot, self.files, self.memory_mb)
+        w = _Worker(self.snapshot, self.files, self.memory_mb, self.network)
         with self._lock:
             self._all.add(w)
         return w

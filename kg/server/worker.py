@@ -4,6 +4,11 @@ The parent kills a worker whose job outlives its timeout (Oxigraph cannot cancel
 query) and starts another from the current snapshot, so nothing here needs to be interruptible.
 A job is a dict; the answer is ``("ok", content_type, body, headers)`` or
 ``("error", status, error, message, extra)``.
+
+Unless the server lets ``SERVICE`` reach some hosts (``--allow-host``), a worker takes its own
+network away (:mod:`kg.server.sandbox`) before it loads anything, and refuses to start when it
+cannot: that, not the server's reading of the query text, is what keeps ``SERVICE`` and ``LOAD``
+from making requests.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import traceback
 __all__ = ["worker_main", "run_job", "open_store"]
 
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+_META_CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', re.I)
+_SANDBOXED = False  # set by worker_main once the network is gone
 
 
 def open_store(snapshot: bytes, files=()):
@@ -36,6 +43,11 @@ def worker_main(conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers
     init = conn.recv()
     snapshot, files, memory_mb = init["snapshot"], init["files"], init.get("memory_mb")
+    if not init.get("network"):
+        refusal = _sandbox()
+        if refusal:
+            conn.send(("refused", refusal))
+            return
     if memory_mb:
         import resource
 
@@ -63,8 +75,44 @@ def worker_main(conn) -> None:
         conn.send(reply)
 
 
+def _sandbox() -> str | None:
+    """Install the network sandbox; the reason the worker must not start when that fails."""
+    global _SANDBOXED
+    from kg.server.sandbox import SandboxError, install
+
+    try:
+        install()
+    except SandboxError as exc:
+        return (f"cannot start the query workers: {exc}. kg serve runs them without network access so that "
+                "SERVICE and LOAD cannot reach other hosts, and does not serve without that; only --allow-host "
+                "(which lets queries reach hosts) runs them unsandboxed")
+    _SANDBOXED = True
+    return None
+
+
 def run_job(kg, job: dict):
     """Run one job against ``kg`` and return the answer tuple (exceptions for errors)."""
+    try:
+        return _run(kg, job)
+    except OSError as exc:
+        # The store is in memory: in a sandboxed worker, Oxigraph's OSErrors come from SERVICE
+        # and LOAD trying to fetch (a refused socket, a name lookup, a scheme it cannot fetch).
+        if _SANDBOXED and job["op"] in ("query", "update"):
+            raise _outbound_refused(job["op"], exc) from None
+        raise
+
+
+def _outbound_refused(op: str, exc: OSError):
+    from kg.server.errors import HTTPError
+
+    what = "SERVICE" if op == "query" else "LOAD or SERVICE"
+    return HTTPError(400, f"{what} is refused by this endpoint: it makes no outbound requests, and the "
+                          f"{op} tried to fetch from outside the store (its operator can allow hosts with "
+                          f"--allow-host; the engine said: {_shorten(str(exc), 80)})",
+                     error="outbound request refused")
+
+
+def _run(kg, job: dict):
     op = job["op"]
     if op == "query":
         return _query(kg, job)
@@ -133,7 +181,19 @@ def _viz(kg, job):
                         error="viz unavailable") from None
     options = _viz_options(render_page, job.get("params", {}))
     html = render_page(kg, **options)
-    return ("ok", "text/html; charset=utf-8", html.encode("utf-8"), {})
+    return ("ok", "text/html; charset=utf-8", html.encode("utf-8"), {"Content-Security-Policy": _page_csp(html)})
+
+
+def _page_csp(html: str) -> str:
+    """The page's own ``<meta>`` policy as a header, with what only a header can say (no framing).
+
+    A page without one gets the strictest policy (nothing runs) rather than none.
+    """
+    import html as html_lib
+
+    m = _META_CSP.search(html)
+    policy = html_lib.unescape(m.group(1)) if m else "default-src 'none'"
+    return policy.rstrip("; ") + "; frame-ancestors 'none'"
 
 
 def _viz_options(render_page, params: dict) -> dict:
