@@ -14,6 +14,8 @@ from kg.errors import KGError
 __all__ = ["cli", "main", "Session", "format_option", "layer_option", "pass_session", "emit", "write_atomic"]
 
 LANGS = ("en", "zh-Hant")
+#: kg.output.FORMATS, spelt out here so that starting ``kg`` does not import the renderer.
+FORMATS = ("table", "json", "jsonl", "csv")
 
 
 class Session:
@@ -65,11 +67,25 @@ pass_session = click.make_pass_decorator(Session)
 
 
 def format_option(*extra: str, default: str = "table"):
-    """``--format table|json|csv`` (plus ``extra`` formats)."""
-    return click.option(
-        "--format", "fmt", type=click.Choice(("table", "json", "csv") + extra), default=default,
-        show_default=True, help="Output format.",
-    )
+    """``--format table|json|jsonl|csv`` (plus ``extra`` formats), ``--wide`` and ``--no-headers``."""
+
+    def decorate(f):
+        f = click.option("--no-headers", is_flag=True, expose_value=False,
+                         callback=lambda ctx, param, value: _configure_output(headers=not value),
+                         help="csv and table: no header row.")(f)
+        f = click.option("--wide", is_flag=True, expose_value=False,
+                         callback=lambda ctx, param, value: _configure_output(wide=value),
+                         help="table: full values, not cut to the terminal's width ($COLUMNS).")(f)
+        return click.option("--format", "fmt", type=click.Choice(FORMATS + extra), default=default,
+                            show_default=True, help="Output format (jsonl: one JSON object per line).")(f)
+
+    return decorate
+
+
+def _configure_output(**options) -> None:
+    from kg.output import configure
+
+    configure(**options)
 
 
 def layer_option(default: str = "all"):
@@ -156,6 +172,7 @@ def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint,
       kg claims --section truth2 --kind prediction
       kg --data my-deals.csv show Oracle
     """
+    _configure_output(wide=False, headers=True)
     ctx.obj = Session(tuple(data), lang, validate=not no_validate, endpoint=endpoint,
                       update_endpoint=update_endpoint, graph_store=graph_store, bundled=not no_bundled, fx=fx)
 
@@ -202,7 +219,7 @@ def entities(session, type_name, fmt):
     from kg.output import render
 
     rows = list_entities(session.store, type_name, session.lang)
-    if fmt != "json":
+    if fmt not in ("json", "jsonl"):
         rows = [{**r, "types": " ".join(r["types"])} for r in rows]
     emit(render(rows, fmt, columns=["label", "label_zh", "types", "id"]))
 
@@ -214,7 +231,8 @@ def entities(session, type_name, fmt):
 def show(session, name, fmt):
     """Everything about one entity: labels, groups, relationships, claims, assessments.
 
-    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID.
+    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID; or a
+    source's slug, title or label (`kg sources` lists them).
 
     \b
     Examples:
@@ -224,14 +242,19 @@ def show(session, name, fmt):
     """
     from kg.explore import show_entity
     from kg.output import format_amount, render
+    from kg.sources import names_a_source, source_titles
 
+    if names_a_source(session.store, name):
+        from kg.cli_sources import show_source_text
+
+        return emit(show_source_text(session, name, fmt))
     data = show_entity(session.store, name, session.lang)
     if fmt == "json":
         return emit(render(data, "json"))
-    if fmt == "csv":
+    if fmt in ("csv", "jsonl"):
         rows = [{"record": "relationship", **r} for r in data["relationships"]]
         rows += [{"record": "claim", **{k: v for k, v in c.items() if k != "about"}} for c in data["claims"]]
-        return emit(render(rows, "csv", columns=sorted({k for r in rows for k in r}, key=lambda k: (k != "record", k))))
+        return emit(render(rows, fmt, columns=sorted({k for r in rows for k in r}, key=lambda k: (k != "record", k))))
     out = [f"{data['label']} / {data['label_zh']}  <{data['id']}>",
            f"types: {', '.join(data['types'])}"]
     for key, title in (("ticker", "ticker"), ("wikidata", "wikidata"), ("operated_by", "operated by")):
@@ -245,7 +268,7 @@ def show(session, name, fmt):
     rels = [{
         "dir": "→" if r["direction"] == "out" else "←", "kind": r["kind"], "other": r["other_label"],
         "amount": format_amount(r["amount"], r["currency"], r["qualifiers"]) or (r["amount_text"] or ""),
-        "status": r["status"], "layer": r["layer"], "source": (r["source"] or "").rsplit("/", 1)[-1],
+        "status": r["status"], "layer": r["layer"], "source": source_titles(session.store, r["source"], session.lang),
     } for r in data["relationships"]]
     emit(f"relationships ({len(rels)}):\n" + render(rels, "table") + "\n")
     if data["impact_assessments"]:
@@ -253,7 +276,8 @@ def show(session, name, fmt):
                 for a in data["impact_assessments"]]
         emit("impact assessments:\n" + render(rows, "table", max_width=80) + "\n")
     text_key = "excerpt" if session.lang == "zh-Hant" else "text_en"
-    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"], "source": (c["source"] or "").rsplit("/", 1)[-1]}
+    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"],
+               "source": source_titles(session.store, c["source"], session.lang)}
               for c in data["claims"]]
     emit(f"claims ({len(claims)}):\n" + render(claims, "table", max_width=80))
 
@@ -283,7 +307,9 @@ def claims(session, about, section, kind, layer, fmt):
     text = "excerpt" if session.lang == "zh-Hant" else "text_en"
     cols = ["line", "section", "kind", "hedge", text, "source"] if fmt == "table" else list(rows[0]) if rows else []
     if fmt == "table":
-        rows = [{**r, "source": (r["source"] or "").rsplit("/", 1)[-1]} for r in rows]
+        from kg.sources import source_titles
+
+        rows = [{**r, "source": source_titles(session.store, r["source"], session.lang)} for r in rows]
     emit(render(rows, fmt, columns=cols, max_width=70))
 
 
@@ -311,7 +337,7 @@ def coverage(session, fmt, strict, source_name):
         rows = coverage_of(session.store, resolve_source(session.store, source_name))
     else:
         rows = coverage_of(session.store)
-    if fmt != "json":
+    if fmt not in ("json", "jsonl"):
         rows = [{**r, "claim_ids": " ".join(r["claim_ids"])} for r in rows]
     emit(render(rows, fmt, columns=["section", "line", "paragraph_kind", "claims", "claim_ids"], max_width=100))
     gaps = [r for r in rows if r["claims"] == 0 and r["paragraph_kind"] != "metadata"]
@@ -343,7 +369,7 @@ def validate(session, files):
 
 
 @cli.command()
-@click.argument("name_or_file")
+@click.argument("name_or_file", required=False)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a declared parameter (repeatable). Entities may be given by any name.")
 @click.option("--list", "list_only", is_flag=True, help="List the named queries and their parameters.")
@@ -359,7 +385,7 @@ def query(session, name_or_file, params, list_only, fmt):
       kg query relationships --param layer=context
       kg query claims-about --param about=Oracle --format json
       kg query my-query.rq
-      kg query list --list
+      kg query --list
     """
     from kg.explore import run_named_query
     from kg.output import render
@@ -368,7 +394,9 @@ def query(session, name_or_file, params, list_only, fmt):
     if list_only:
         rows = [{"name": q.name, "params": " ".join(f"?{p.name}{'?' if p.optional else ''}:{p.type}" for p in q.params),
                  "description": q.description} for q in list_queries().values()]
-        return emit(render(rows, "json" if fmt == "json" else "table", max_width=90))
+        return emit(render(rows, fmt if fmt in FORMATS else "table", max_width=90))
+    if not name_or_file:
+        raise click.UsageError("give a query name or a .rq file, or --list to list the named queries")
     bound = {}
     for item in params:
         if "=" not in item:
@@ -377,14 +405,14 @@ def query(session, name_or_file, params, list_only, fmt):
         bound[key.strip().lstrip("?")] = value
     form, result = run_named_query(session.store, name_or_file, bound)
     if form == "ASK":
-        return emit(render([{"result": result}], fmt if fmt in ("table", "json", "csv") else "json"))
+        return emit(render([{"result": result}], fmt if fmt in FORMATS else "json"))
     if form == "SELECT":
-        if fmt not in ("table", "json", "csv"):
+        if fmt not in FORMATS:
             raise click.BadParameter(f"{fmt} is for CONSTRUCT/DESCRIBE queries", param_hint="--format")
         return emit(render(result, fmt))
     from kg.export import serialize_triples
 
-    emit(serialize_triples(result, "turtle" if fmt in ("table", "json", "csv") else fmt))
+    emit(serialize_triples(result, "turtle" if fmt in FORMATS else fmt))
 
 
 @cli.command()
@@ -437,7 +465,8 @@ def _register_extensions() -> None:
     """Commands of the other areas live in their own modules and register on ``cli``."""
     import importlib
 
-    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_source"):
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources",
+                   "kg.cli_source"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -14,6 +14,7 @@ from kg.cli import cli, emit, format_option, layer_option, pass_session
 __all__ = ["chains", "cycles", "exposure", "domino", "scenarios", "scenario", "audit"]
 
 METHODS = ("debtrank", "linear", "direct")
+ROW_FORMATS = ("csv", "jsonl")  # flat records, one per row (kg.output.ROW_FORMATS)
 
 
 def _local(iri) -> str:
@@ -24,6 +25,33 @@ def _usd(value) -> str:
     from kg.output import format_amount
 
     return format_amount(value) if value is not None else ""
+
+
+def _amount(rel: dict) -> str:
+    """A relationship's (or hop's) USD amount with its qualifiers and status: ``up to US$100B (intended)``."""
+    from kg.output import format_amount
+
+    return format_amount(rel.get("amount"), "USD", rel.get("qualifiers"), rel.get("status"))
+
+
+def _leg_amount(leg: dict) -> str:
+    """A cycle's leg: its one amount as :func:`_amount`, or the sum of several with every qualifier
+    and status that any part carries (a sum with an "up to" part is itself "up to")."""
+    from kg.output import PLAIN_STATUSES, format_amount
+
+    parts = [r for r in leg["rels"] if r.get("amount") is not None]
+    if len(parts) <= 1:
+        return _amount(parts[0]) if parts else ""
+    qualifiers = sorted({q for r in parts for q in r.get("qualifiers") or []})
+    statuses = sorted({r["status"] for r in parts if r.get("status") and r["status"] not in PLAIN_STATUSES})
+    return format_amount(leg["amount"], "USD", qualifiers, ", ".join(statuses) or None)
+
+
+def _round_trip(cycle) -> str:
+    """The round trip is the smallest leg: shown as that leg is, qualifiers and status included."""
+    if cycle.round_trip is None:
+        return ""
+    return _leg_amount(min(cycle.legs, key=lambda leg: leg["amount"]))
 
 
 def _raw(value):
@@ -128,12 +156,13 @@ def chains(session, source, target, max_depth, cap, channel, layer, fmt):
         rows = [{"rank": k, "actor": _name(c.target, view.nodes[c.target].get("label")), "distance": res.distance.get(c.target),
                  "strength": round(c.strength, 4), "chain": _path(c.hops), "relationships": _rels(c.hops),
                  "sources": _sources(c.hops), "id": c.target} for k, c in enumerate(res.chains, 1)]
-        cols = ["rank", "actor", "distance", "strength", "chain"] + (["relationships", "sources", "id"] if fmt == "csv" else [])
+        cols = ["rank", "actor", "distance", "strength", "chain"] + (["relationships", "sources", "id"] if fmt in ROW_FORMATS else [])
         emit(render(rows, fmt, columns=cols, max_width=90))
         _note(f"{len(rows)} actor(s) depend on {view.nodes[src].get('label', src)} within {max_depth} hop(s)")
         return
     rows = [{"chain": k, "strength": round(c.strength, 4), "hop": n, "from": _name(h["from"], h["from_label"]), "to": _name(h["to"], h["to_label"]),
-             "kind": h["kind"], "channel": h["channel"], "amount": _usd(h["amount"]) if fmt == "table" else _raw(h["amount"]),
+             "kind": h["kind"], "channel": h["channel"], "amount": _amount(h) if fmt == "table" else _raw(h["amount"]),
+             **({} if fmt == "table" else {"qualifiers": ",".join(h.get("qualifiers") or []), "status": h.get("status")}),
              "weight": round(h["weight"], 4), "relationship": _local(h["rel"]) if fmt == "table" else h["rel"],
              "source": _sources([h]) if fmt == "table" else " ".join(h["sources"])}
             for k, c in enumerate(res.chains, 1) for n, h in enumerate(c.hops, 1)]
@@ -177,17 +206,20 @@ def cycles(session, min_amount, max_length, cap, layer, fmt):
     label = lambda n: _name(n, graph.nodes[n].get("label", _local(n)))  # noqa: E731
     if fmt == "json":
         return emit(render([c.as_dict() for c in res.cycles], "json"))
-    if fmt == "csv":
+    if fmt in ROW_FORMATS:
         rows = [{"cycle": k, "round_trip": _raw(c.round_trip), "leg": n, "from": label(leg["from"]),
-                 "to": label(leg["to"]), "amount": _raw(leg["amount"]), "relationships": " ".join(r["rel"] for r in leg["rels"]),
+                 "to": label(leg["to"]), "amount": _raw(leg["amount"]),
+                 "qualifiers": ",".join(sorted({q for r in leg["rels"] for q in r.get("qualifiers") or []})),
+                 "statuses": ",".join(sorted({r["status"] for r in leg["rels"] if r.get("status")})), "relationships": " ".join(r["rel"] for r in leg["rels"]),
                  "kinds": " ".join(r["kind"] for r in leg["rels"]),
                  "sources": " ".join(dict.fromkeys(s for r in leg["rels"] for s in r["sources"]))}
                 for k, c in enumerate(res.cycles, 1) for n, leg in enumerate(c.legs, 1)]
-        return emit(render(rows, "csv", columns=["cycle", "round_trip", "leg", "from", "to", "amount", "relationships",
+        return emit(render(rows, fmt, columns=["cycle", "round_trip", "leg", "from", "to", "amount", "qualifiers",
+                                               "statuses", "relationships",
                                                  "kinds", "sources"]))
-    rows = [{"cycle": k, "round trip": _usd(c.round_trip) or "unknown", "legs": len(c.legs),
+    rows = [{"cycle": k, "round trip": _round_trip(c) or "unknown", "legs": len(c.legs),
              "flow": " → ".join(label(n) for n in c.nodes),
-             "leg amounts": " | ".join(_usd(leg["amount"]) or "?" for leg in c.legs),
+             "leg amounts": " | ".join(_leg_amount(leg) or "?" for leg in c.legs),
              "relationships": " | ".join(",".join(_local(r["rel"]) for r in leg["rels"]) for leg in c.legs)}
             for k, c in enumerate(res.cycles, 1)]
     emit(render(rows, "table", max_width=120))
@@ -280,9 +312,9 @@ def exposure(session, shock, severity, method, weights, edges, sizes, top, chann
         return emit(render({"shock": res.shock, "severity": res.severity, "method": res.method, "layer": res.layer,
                             "R": res.R, "rounds": res.rounds, "losses": [r.as_dict() for r in res.rows][:top or None],
                             "gains": [g.as_dict() for g in gains][:top or None], "notes": res.notes}, "json"))
-    if fmt == "csv":
+    if fmt in ROW_FORMATS:
         rows = [{"effect": "loss", **r} for r in losses] + [{"effect": "gain", **g} for g in gain_rows]
-        return emit(render(rows, "csv", columns=["effect", "rank", "actor", "h", "gain", "net", "loss", "round",
+        return emit(render(rows, fmt, columns=["effect", "rank", "actor", "h", "gain", "net", "loss", "round",
                                                  "chain", "via", "relationships", "sources", "id"]))
     emit("losses:\n" + render(losses, "table", columns=["rank", "actor", "h", "loss", "round", "chain"], max_width=80))
     if gain_rows:
@@ -324,9 +356,9 @@ def domino(session, name, severity, method, weights, layer, fmt):
           f"{len(res.stages)} stage placements agree")
     if fmt == "json":
         return emit(render({"shock": res.shock, "rounds": rounds, "stages": res.stages}, "json"))
-    if fmt == "csv":
+    if fmt in ROW_FORMATS:
         rows = [{"record": "round", **r} for r in rounds] + [{"record": "stage", **s} for s in stages]
-        return emit(render(rows, "csv", columns=["record", "round", "stage", "actor", "h", "loss", "model round",
+        return emit(render(rows, fmt, columns=["record", "round", "stage", "actor", "h", "loss", "model round",
                                                  "agreement", "chain", "relationships", "stage label", "id"]))
     emit("model, round by round:\n" + render(rounds, "table", columns=["round", "actor", "h", "loss", "chain"], max_width=80))
     emit("\narticle's stages vs the model:\n"
@@ -351,7 +383,7 @@ def scenarios(session, fmt):
     from kg.output import render
 
     rows = list_scenarios(session.store)
-    if fmt != "json":
+    if fmt not in ("json", "jsonl"):
         rows = [{**r, "settings": "; ".join(r["settings"])} for r in rows]
     emit(render(rows, fmt, columns=None if fmt == "json" else ["n", "label", "shock_label", "severity", "settings", "comment"],
                 max_width=70))
@@ -399,7 +431,7 @@ def scenario_run(session, n, weights, top, layer, fmt):
             "gain base": round(r["gain_base"], 4), "gain": round(r["gain"], 4), "Δgain": round(r["delta_gain"], 4),
             "net": round(r["net"], 4), "round": r["round"] or "", "chain": _path(r["chain"], r["label"]), "id": r["id"]}
            for r in rows]
-    emit(render(out, fmt, columns=None if fmt == "csv" else ["actor", "h base", "h", "Δh", "gain base", "gain", "Δgain",
+    emit(render(out, fmt, columns=None if fmt in ROW_FORMATS else ["actor", "h base", "h", "Δh", "gain base", "gain", "Δgain",
                                                               "net", "round"], max_width=60))
 
 
@@ -436,5 +468,5 @@ def audit(session, method, weights, layer, fmt):
             "gain": round(r["gain"], 4), "round": r["round"] or "", "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),
             "reason": r["reason"], "chain": _path(r["chain"], r["label"]), "claim": r["claim"], "id": r["actor"],
             "source": r["source"]} for r in rows]
-    emit(render(out, fmt, columns=None if fmt == "csv" else ["claimed", "actor", "result", "h", "gain", "round", "loss",
+    emit(render(out, fmt, columns=None if fmt in ROW_FORMATS else ["claimed", "actor", "result", "h", "gain", "round", "loss",
                                                               "reason"], max_width=70))

@@ -42,6 +42,12 @@ def _origins(ctx, param, values) -> tuple[str, ...]:
               help="Most result rows (or triples) per response; larger results get 422, never cut.")
 @click.option("--max-body", type=click.IntRange(min=1), default=1_048_576, show_default=True,
               help="Largest request body in bytes (413 beyond).")
+@click.option("--max-result-bytes", type=click.IntRange(min=1024), default=64 * 1024 * 1024, show_default=True,
+              help="Largest response body in bytes; larger results get 422, never cut.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Open connections served at once (one thread each); more get 503 and are closed.")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a connection has to send a complete request head (also the keep-alive idle time).")
 @click.option("--client-limit", type=click.IntRange(min=1), default=4, show_default=True,
               help="Requests one client address may have running or queued at once (429 beyond).")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update from clients that send the token.")
@@ -57,8 +63,9 @@ def _origins(ctx, param, values) -> tuple[str, ...]:
               help="Address-space limit of each worker process in MiB (0: none); a query needing more gets 500.")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 @pass_session
-def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows, max_body, client_limit,
-          allow_update, update_token, allow_hosts, cors_origins, worker_memory, quiet):
+def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows, max_body, max_result_bytes,
+          max_connections, header_timeout, client_limit, allow_update, update_token, allow_hosts, cors_origins,
+          worker_memory, quiet):
     """Serve the graph as a SPARQL 1.1 endpoint at /sparql, with a query page at /.
 
     Read-only unless --allow-update is given with a token. Queries run in worker processes
@@ -96,8 +103,10 @@ def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows
         store = session.store
     config = ServerConfig(
         host=host, port=port, workers=workers or max(2, os.cpu_count() or 2), timeout=timeout,
-        max_rows=max_rows, max_body=max_body, client_limit=client_limit, allow_update=allow_update,
-        update_token=update_token, allow_hosts=tuple(allow_hosts), cors_origins=cors_origins, memory_mb=worker_memory or None, quiet=quiet,
+        max_rows=max_rows, max_body=max_body, max_result_bytes=max_result_bytes, max_connections=max_connections,
+        header_timeout=header_timeout, client_limit=client_limit, allow_update=allow_update,
+        update_token=update_token, allow_hosts=tuple(allow_hosts), cors_origins=cors_origins,
+        memory_mb=worker_memory or None, quiet=quiet,
     )
     try:
         server, pool = create_server(store, config)

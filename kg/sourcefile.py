@@ -365,22 +365,14 @@ def source_quads(kg, info: SourceInfo, lines: dict[int, str], claims: list[Claim
 
 
 def resolve_source(kg, name: str) -> str:
-    """The IRI of the source called ``name``: its IRI, its local name (``article``,
-    ``user-source-note``), the slug of a user's source (``note``) or its title or label.
-    Raises :class:`UnknownEntityError` with the nearest names."""
-    rows = kg.select("PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> "
-                     "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-                     "SELECT DISTINCT ?s ?name WHERE { ?s a kg:Source . OPTIONAL { ?s dcterms:title|rdfs:label ?name } }")
-    index: dict[str, set[str]] = {}
-    for r in rows:
-        local = r["s"].rsplit("/", 1)[-1]
-        keys = [r["s"], local] + ([local[len("user-source-"):]] if local.startswith("user-source-") else [])
-        keys += [str(r["name"])] if r["name"] else []
-        for key in keys:
-            index.setdefault(normalise(key).casefold(), set()).add(r["s"])
-    hits = index.get(normalise(name).casefold(), set())
-    if len(hits) == 1:
-        return next(iter(hits))
-    near = sorted(hits) or difflib.get_close_matches(normalise(name).casefold(), [k for k in index if "://" not in k],
-                                                     n=5, cutoff=0.5)
-    raise UnknownEntityError(name, list(near)[:5])
+    """The IRI of the source called ``name``: as :func:`kg.sources.find_source` finds it (IRI,
+    slug, title or label), or by the id given to ``kg source add`` (``note`` for
+    ``src:user-source-note``). Raises :class:`UnknownEntityError` with the nearest names."""
+    from kg.sources import _index, find_source
+
+    iri = find_source(kg, name) or find_source(kg, "user-source-" + name)
+    if iri is not None:
+        return iri
+    keys = [k for k in _index(kg) if "://" not in k]
+    near = difflib.get_close_matches(normalise(name).casefold(), keys, n=5, cutoff=0.5)
+    raise UnknownEntityError(name, near)

@@ -174,7 +174,7 @@ class StubPool:
     def __init__(self):
         self.jobs, self.gate = [], None
 
-    def run(self, job, timeout):
+    def run(self, job, timeout, client=""):
         self.jobs.append((job, timeout))
         if self.gate:
             self.gate.wait(5)

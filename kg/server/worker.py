@@ -3,7 +3,9 @@
 The parent kills a worker whose job outlives its timeout (Oxigraph cannot cancel a running
 query) and starts another from the current snapshot, so nothing here needs to be interruptible.
 A job is a dict; the answer is ``("ok", content_type, body, headers)`` or
-``("error", status, error, message, extra)``.
+``("error", status, error, message, extra)``; a body over ``INLINE`` bytes is sent as
+``("stream", content_type, length, headers)`` followed by the body in chunks of ``CHUNK`` bytes
+(``send_bytes``), so the server holds one chunk of it at a time.
 
 Unless the server lets ``SERVICE`` reach some hosts (``--allow-host``), a worker takes its own
 network away (:mod:`kg.server.sandbox`) before it loads anything, and refuses to start when it
@@ -22,6 +24,8 @@ __all__ = ["worker_main", "run_job", "open_store"]
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 _META_CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', re.I)
 _SANDBOXED = False  # set by worker_main once the network is gone
+INLINE = 64 * 1024
+CHUNK = 256 * 1024
 
 
 def open_store(snapshot: bytes, files=()):
@@ -72,7 +76,19 @@ def worker_main(conn) -> None:
             reply = ("error", 500, "out of memory", "the query needed more memory than a worker may use", {})
         except Exception as exc:  # the worker's boundary: report, keep serving
             reply = _error_of(exc)
-        conn.send(reply)
+        _send(conn, reply)
+
+
+def _send(conn, reply) -> None:
+    """Send a reply; a large body goes as a stream of chunks after its announcement."""
+    if reply[0] == "ok" and len(reply[2]) > INLINE:
+        _, ctype, body, headers = reply
+        conn.send(("stream", ctype, len(body), headers))
+        view = memoryview(body)
+        for i in range(0, len(body), CHUNK):
+            conn.send_bytes(view[i:i + CHUNK])
+        return
+    conn.send(reply)
 
 
 def _sandbox() -> str | None:
@@ -180,8 +196,13 @@ def _viz(kg, job):
         raise HTTPError(503, f"the graph page is not available in this installation ({exc})",
                         error="viz unavailable") from None
     options = _viz_options(render_page, job.get("params", {}))
-    html = render_page(kg, **options)
-    return ("ok", "text/html; charset=utf-8", html.encode("utf-8"), {"Content-Security-Policy": _page_csp(html)})
+    body = render_page(kg, **options).encode("utf-8")
+    limit = job.get("max_bytes")
+    if limit is not None and len(body) > limit:
+        from kg.server.results import TooLarge
+
+        raise TooLarge(limit)
+    return ("ok", "text/html; charset=utf-8", body, {"Content-Security-Policy": _page_csp(body.decode("utf-8"))})
 
 
 def _page_csp(html: str) -> str:
@@ -230,7 +251,7 @@ def _answer(result, job):
     from kg.server.results import write_results
     from kg.vocab import PREFIXES
 
-    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES)
+    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES, job.get("max_bytes"))
     return ("ok", job["content_type"], body, {"X-KG-Result-Rows": str(rows)})
 
 

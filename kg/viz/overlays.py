@@ -11,6 +11,7 @@ def mark_exposure(graph, kg, shock: str, *, severity=1.0, method="debtrank", lay
     substitution and the like) ``gain`` in [0, 1] and ``net`` = gain − impact; see
     :func:`kg.analysis.exposure.rank_exposure` and :func:`kg.analysis.gains.rank_gains`."""
     from kg.analysis.exposure import rank_exposure
+    from kg.output import format_amount
 
     result = rank_exposure(kg, shock, severity=severity, method=method, layer=layer)
     for row in result.rows:
@@ -19,6 +20,8 @@ def mark_exposure(graph, kg, shock: str, *, severity=1.0, method="debtrank", lay
         data = graph.nodes[row.id]
         data.update(impact=float(row.h), loss=None if row.loss_usd is None else float(row.loss_usd),
                     round=None if row.round is None else int(row.round))
+        if row.loss_usd is not None:
+            data["loss_text"] = format_amount(row.loss_usd, "USD")  # the CLI's format, not the browser's
         if row.shocked:
             data["shock"] = True
         if row.chain:
