@@ -371,19 +371,27 @@ def claims(session, about, section, kind, layer, fmt):
 @cli.command()
 @format_option()
 @click.option("--strict", is_flag=True, help="Exit 1 when a paragraph or bullet has no claim.")
+@click.option("--source", "source_name", metavar="SOURCE",
+              help="Only this source's text (its IRI, local name, id or title; default: every source with paragraphs).")
 @pass_session
-def coverage(session, fmt, strict):
+def coverage(session, fmt, strict, source_name):
     """Which claims cover each paragraph and bullet of the article (section → claims).
 
     \b
     Examples:
       kg coverage
       kg coverage --strict --format csv
+      kg --data note.trig coverage --source source-note
     """
     from kg.explore import coverage as coverage_of
     from kg.output import render
 
-    rows = coverage_of(session.store)
+    if source_name:
+        from kg.sourcefile import resolve_source
+
+        rows = coverage_of(session.store, resolve_source(session.store, source_name))
+    else:
+        rows = coverage_of(session.store)
     if fmt not in ("json", "jsonl"):
         rows = [{**r, "claim_ids": " ".join(r["claim_ids"])} for r in rows]
     emit(render(rows, fmt, columns=["section", "line", "paragraph_kind", "claims", "claim_ids"], max_width=100))
@@ -512,7 +520,8 @@ def _register_extensions() -> None:
     """Commands of the other areas live in their own modules and register on ``cli``."""
     import importlib
 
-    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources"):
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources",
+                   "kg.cli_source"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
