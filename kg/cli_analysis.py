@@ -199,11 +199,6 @@ def _pct(x) -> str:
     return "" if x is None else f"{100 * x:.1f}%" if x < 10 else f"{x:.1f}×"
 
 
-def _band(b, fmt_value, key="h") -> str:
-    """``0.74 [0.71–0.78]``: the point run and the sampled p5–p95."""
-    return ""
-
-
 def _h_text(r) -> str:
     b = (r.bands or {}).get("h") if getattr(r, "bands", None) else None
     if not b:
@@ -398,19 +393,30 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
 
 
 # -- kg domino -----------------------------------------------------------------------------
+def _samples_seed(session, samples, seed):
+    from kg.analysis.model import load_model
+
+    model = load_model(session.store)
+    return (int(model.param("samples")) if samples is None else samples,
+            int(model.param("seed")) if seed is None else seed)
+
+
 @cli.command()
 @click.argument("name")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Initial distress, 0..1.")
-@click.option("--method", type=click.Choice(METHODS), default="debtrank", show_default=True, help="Propagation method.")
+@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True, help="Propagation method.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
+@_model_options
 @layer_option()
 @format_option()
 @pass_session
-def domino(session, name, severity, method, weights, layer, fmt):
+def domino(session, name, severity, method, weights, as_of, samples, seed, layer, fmt):
     """The cascade from NAME round by round, next to the article's domino stages.
 
-    For each actor a source puts in a stage: the round in which the model hits it, and whether
-    that agrees (stage k read as "hit by round k+1"; round 1 is NAME itself).
+    Each actor: its round, its stage in the model (the largest stage of the channels along the
+    chain that carried its loss: capital side 1, supply chain 2, demand side 3), h with its
+    band and the USD loss. For each actor a source puts in a stage: whether the model places it
+    in that stage (agrees), earlier or later.
 
     \b
     Examples:
@@ -421,40 +427,41 @@ def domino(session, name, severity, method, weights, layer, fmt):
     from kg.analysis.domino import run_domino
     from kg.output import render
 
-    res = run_domino(session.store, _resolve(session, name), layer, method, severity, weights)
-    rounds = [{"round": k, "actor": _name(a["id"], a["label"]), "h": round(a["h"], 4), "loss": _usd(a["loss_usd"]) if fmt == "table" else _raw(a["loss_usd"]),
+    n, s = _samples_seed(session, samples, seed)
+    res = run_domino(session.store, _resolve(session, name), layer, method, severity, weights, as_of=_as_of(as_of),
+                     samples=n, seed=s)
+
+    def h_text(a):
+        b = (a.get("bands") or {}).get("h")
+        return f"{b['p50']:.2f} [{b['p5']:.2f}–{b['p95']:.2f}]" if b and fmt == "table" else round(a["h"], 4)
+
+    rounds = [{"round": k, "stage": a["model_stage"] or "", "actor": _name(a["id"], a["label"]), "h": h_text(a),
+               "loss": _usd(a["loss_usd"]) if fmt == "table" else _raw(a["loss_usd"]),
                "chain": _path(a["chain"], a["label"]), "relationships": _rels(a["chain"]), "id": a["id"]}
               for k in sorted(res.rounds) for a in res.rounds[k]]
-    stages = [{"stage": s["stage"], "actor": _name(s["actor"], s["label"]), "model round": s["model_round"] or "", "h": round(s["h"], 4),
-               "agreement": s["agreement"], "chain": _path(s["chain"], s["label"]), "stage label": s["stage_label"],
-               "id": s["actor"]} for s in res.stages]
-    _note(f"{len(res.rounds)} round(s); {sum(1 for s in res.stages if s['agreement'] == 'agrees')} of "
-          f"{len(res.stages)} stage placements agree")
+    stages = [{"stage": s_["stage"], "actor": _name(s_["actor"], s_["label"]), "model stage": s_["model_stage"] or "",
+               "model round": s_["model_round"] or "", "h": round(s_["h"], 4), "agreement": s_["agreement"],
+               "chain": _path(s_["chain"], s_["label"]), "stage label": s_["stage_label"], "id": s_["actor"]}
+              for s_ in res.stages]
+    _note(f"{len(res.rounds)} round(s); {sum(1 for s_ in res.stages if s_['agreement'] == 'agrees')} of "
+          f"{len(res.stages)} stage placements agree; as of {res.exposure.as_of}")
     if fmt == "json":
-        return emit(render({"shock": res.shock, "rounds": rounds, "stages": res.stages}, "json"))
+        return emit(render({"shock": res.shock, "as_of": res.exposure.as_of.isoformat(), "rounds": rounds,
+                            "stages": res.stages}, "json"))
     if fmt == "csv":
-        rows = [{"record": "round", **r} for r in rounds] + [{"record": "stage", **s} for s in stages]
-        return emit(render(rows, "csv", columns=["record", "round", "stage", "actor", "h", "loss", "model round",
-                                                 "agreement", "chain", "relationships", "stage label", "id"]))
-    emit("model, round by round:\n" + render(rounds, "table", columns=["round", "actor", "h", "loss", "chain"], max_width=80))
+        rows = [{"record": "round", **r} for r in rounds] + [{"record": "stage", **s_} for s_ in stages]
+        return emit(render(rows, "csv", columns=["record", "round", "stage", "actor", "h", "loss", "model stage",
+                                                 "model round", "agreement", "chain", "relationships", "stage label",
+                                                 "id"]))
+    emit("model, round by round:\n" + render(rounds, "table", columns=["round", "stage", "actor", "h", "loss", "chain"],
+                                             max_width=70))
     emit("\narticle's stages vs the model:\n"
-         + render(stages, "table", columns=["stage", "actor", "model round", "h", "agreement", "chain"], max_width=80))
+         + render(stages, "table", columns=["stage", "actor", "model stage", "model round", "h", "agreement"],
+                  max_width=70))
 
 
-# -- kg scenarios / kg scenario run N ------------------------------------------------------
-@cli.command()
-@format_option()
-@pass_session
-def scenarios(session, fmt):
-    """The article's four futures as parameterised runs (0 is the base case).
-
-    Parameters live in data/model/model.trig; run one with `kg scenario run N`.
-
-    \b
-    Examples:
-      kg scenarios
-      kg scenarios --format json
-    """
+# -- kg scenario list / kg scenario run N (kg scenarios: deprecated) -----------------------
+def _list_scenarios(session, fmt):
     from kg.analysis.scenarios import list_scenarios
     from kg.output import render
 
@@ -465,27 +472,54 @@ def scenarios(session, fmt):
                 max_width=70))
 
 
+@cli.command(hidden=True)
+@format_option()
+@pass_session
+def scenarios(session, fmt):
+    """Deprecated spelling of `kg scenario list`."""
+    _note("note: `kg scenarios` is deprecated; use `kg scenario list`")
+    _list_scenarios(session, fmt)
+
+
 @cli.group()
 def scenario():
-    """Run one of the article's futures (see `kg scenarios`)."""
+    """The article's four futures as parameterised runs: `kg scenario list`, `kg scenario run N`."""
+
+
+@scenario.command("list")
+@format_option()
+@pass_session
+def scenario_list(session, fmt):
+    """The article's four futures as parameterised runs (0 is the base case).
+
+    Parameters live in data/model/model.trig; run one with `kg scenario run N`.
+
+    \b
+    Examples:
+      kg scenario list
+      kg scenario list --format json
+    """
+    _list_scenarios(session, fmt)
 
 
 @scenario.command("run")
 @click.argument("n", type=int)
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
 @click.option("--top", type=click.IntRange(1), help="Show only the first N rows.")
+@_model_options
 @layer_option()
 @format_option()
 @pass_session
-def scenario_run(session, n, weights, top, layer, fmt):
+def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
     """Run scenario N and compare it with the base case (scenario 0).
 
-    Per actor: impact h and gain in the base case and in the scenario, and the differences;
-    most hurt first.
+    Per actor: h and the USD loss (h × capacity) in the base case and in the scenario, the
+    differences, and the gains; most hurt first.
 
     \b
     Examples:
       kg scenario run 2
+      kg scenario run 4 --samples 0
       kg scenario run 1 --layer context --format csv
     """
     _use_language(session)
@@ -496,33 +530,45 @@ def scenario_run(session, n, weights, top, layer, fmt):
     available = [s.order for s in load_model(session.store).scenarios]
     if n not in available:
         raise click.BadParameter(f"no scenario {n}; available: {', '.join(map(str, available))}", param_hint="N")
-    res = run_scenario(session.store, n, layer, weights)
+    if as_of:
+        raise click.UsageError("--as-of is not supported by kg scenario run yet; use kg exposure --as-of")
+    k, s_ = _samples_seed(session, samples, seed)
+    res = run_scenario(session.store, n, layer, weights, samples=k, seed=s_)
     s = res.scenario
     _note(f"scenario {s.order}: {s.label}\n  {s.comment}\n  R = {res.run.R:.4f} (base case {res.base.R:.4f})")
     rows = res.rows[:top] if top else res.rows
     if fmt == "json":
         return emit(render({"scenario": s.iri, "label": s.label, "future": s.future, "R": res.run.R, "R_base": res.base.R,
                             "rows": rows}, "json"))
-    out = [{"actor": _name(r["id"], r["label"]), "h base": round(r["h_base"], 4), "h": round(r["h"], 4), "Δh": round(r["delta_h"], 4),
-            "gain base": round(r["gain_base"], 4), "gain": round(r["gain"], 4), "Δgain": round(r["delta_gain"], 4),
-            "net": round(r["net"], 4), "round": r["round"] or "", "chain": _path(r["chain"], r["label"]), "id": r["id"]}
+
+    def band(r):
+        b = (r.get("bands") or {}).get("h")
+        return f"{b['p50']:.2f} [{b['p5']:.2f}–{b['p95']:.2f}]" if b else round(r["h"], 4)
+
+    out = [{"actor": _name(r["id"], r["label"]), "h base": round(r["h_base"], 4),
+            "h": band(r) if fmt == "table" else round(r["h"], 4), "Δh": round(r["delta_h"], 4),
+            "loss base": _usd(r["loss_usd_base"]) if fmt == "table" else _raw(r["loss_usd_base"]),
+            "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),
+            "gain": round(r["gain"], 4), "gain/yr": _usd(r["gain_usd_per_year"]) if fmt == "table" else _raw(r["gain_usd_per_year"]),
+            "round": r["round"] or "", "chain": _path(r["chain"], r["label"]), "id": r["id"]}
            for r in rows]
-    emit(render(out, fmt, columns=None if fmt == "csv" else ["actor", "h base", "h", "Δh", "gain base", "gain", "Δgain",
-                                                              "net", "round"], max_width=60))
+    emit(render(out, fmt, columns=None if fmt == "csv" else ["actor", "h base", "h", "Δh", "loss base", "loss",
+                                                              "gain", "gain/yr", "round"], max_width=60))
 
 
 # -- kg audit ------------------------------------------------------------------------------
 @cli.command()
-@click.option("--method", type=click.Choice(METHODS), default="debtrank", show_default=True, help="Propagation method.")
+@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True, help="Propagation method.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Date deciding what is in force (default: the article's date).")
 @layer_option()
 @format_option()
 @pass_session
-def audit(session, method, weights, layer, fmt):
+def audit(session, method, weights, as_of, layer, fmt):
     """Check the article's claims on losers, winners, mixed cases and domino stages.
 
-    For each claim: agrees, disagrees, partly or cannot compute, with the numbers behind
-    the verdict (impact h, gain, round, USD loss) and the chain.
+    For each claim: agrees, disagrees, partly, cannot compute or not an economic claim, with
+    the numbers behind the verdict (h, gain, round, model stage, USD loss) and the chain.
 
     \b
     Examples:
@@ -533,7 +579,7 @@ def audit(session, method, weights, layer, fmt):
     from kg.analysis.audit import audit as run_audit
     from kg.output import render
 
-    rows = run_audit(session.store, None, layer, method, weights)
+    rows = run_audit(session.store, None, layer, method, weights, as_of=_as_of(as_of))
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["result"]] = counts.get(r["result"], 0) + 1
@@ -541,8 +587,9 @@ def audit(session, method, weights, layer, fmt):
     if fmt == "json":
         return emit(render(rows, "json"))
     out = [{"claimed": r["claimed"], "actor": _name(r["actor"], r["label"]), "result": r["result"], "h": round(r["h"], 4),
-            "gain": round(r["gain"], 4), "round": r["round"] or "", "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),
+            "gain": round(r["gain"], 4), "round": r["round"] or "", "stage": r["model_stage"] or "",
+            "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),
             "reason": r["reason"], "chain": _path(r["chain"], r["label"]), "claim": r["claim"], "id": r["actor"],
             "source": r["source"]} for r in rows]
-    emit(render(out, fmt, columns=None if fmt == "csv" else ["claimed", "actor", "result", "h", "gain", "round", "loss",
+    emit(render(out, fmt, columns=None if fmt == "csv" else ["claimed", "actor", "result", "h", "gain", "stage", "loss",
                                                               "reason"], max_width=70))

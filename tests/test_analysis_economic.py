@@ -141,12 +141,13 @@ def test_linear_uses_the_uncapped_leverage(tmp_path):
 def test_a_loop_that_does_not_converge_is_an_error_with_its_figures(tmp_path):
     """A and B each lose 9.99 of their size 10 if the other fails: Λ = [[0, 0.999], [0.999, 0]],
     spectral radius 0.999. From h_A = 0.001 the increments shrink by 0.999 a round, so after
-    1000 rounds one is still 0.001 × 0.999^999 ≈ 3.7e-4 > 1e-9: an error, never a value."""
+    max-rounds (10000) rounds one is still 0.001 × 0.999^9999 ≈ 4.5e-8 > 1e-9: an error,
+    never a value."""
     from kg.analysis.debtrank import ConvergenceError
     from kg.analysis.exposure import exposure_on_view
 
     view = _csv(tmp_path, "A,B,9.99\nB,A,9.99\n", "A,10\nB,10\n")
-    with pytest.raises(ConvergenceError, match=r"did not converge in 1000 rounds.*spectral radius of the matrix 0\.999"):
+    with pytest.raises(ConvergenceError, match=r"did not converge in 10000 rounds.*spectral radius of the matrix 0\.999"):
         exposure_on_view(view, "A", 0.001, "linear")
 
 

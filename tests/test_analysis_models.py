@@ -135,16 +135,38 @@ def test_domino_stages_beside_rounds(kg_store):
     assert res.rounds[1][0]["id"] == K + "OpenAI"
     placed = {(s["stage"], s["actor"]): s for s in res.stages}
     assert placed[(2, K + "Oracle")]["agreement"] == "agrees"
-    assert placed[(2, K + "Oracle")]["model_round"] == 2
+    assert placed[(2, K + "Oracle")]["model_round"] == 2 and placed[(2, K + "Oracle")]["model_stage"] == 2
+    assert placed[(1, K + "Microsoft")]["model_stage"] == 1
 
 
 def test_stage_agreement_rules():
+    """The model's stage against the source's: equal agrees, otherwise earlier or later, so a
+    stage-1 actor placed in stage 2 disagrees (the old "hit by round k + 1" rule could not tell)."""
     from kg.analysis.domino import stage_agreement
 
-    assert stage_agreement(1, 2, 0.5, True, 0.01) == "agrees"
-    assert stage_agreement(1, 3, 0.5, True, 0.01) == "later"
+    assert stage_agreement(1, 1, 0.5, True, 0.01) == "agrees"
+    assert stage_agreement(2, 1, 0.5, True, 0.01) == "earlier"
+    assert stage_agreement(1, 2, 0.5, True, 0.01) == "later"
+    assert stage_agreement(1, 1, 0.001, True, 0.01) == "not hit"
     assert stage_agreement(2, None, 0.0, True, 0.01) == "not hit"
     assert stage_agreement(2, None, 0.0, False, 0.01) == "cannot compute"
+
+
+def test_model_stage_is_the_largest_channel_stage_along_the_chain():
+    """Capital side 1, supply chain 2, demand side 3 (kgm:ChannelStage): a chain OpenAI →
+    Oracle (revenue, 2) → Nvidia (revenue, 2) is stage 2; OpenAI → Microsoft (equity, 1) →
+    Anthropic (supply, 3) is stage 3; a membership hop carries no stage of its own."""
+    from types import SimpleNamespace
+
+    from kg.analysis.domino import model_stage
+    from kg.analysis.model import load_model
+
+    stages = load_model().stages
+    row = lambda *chs: SimpleNamespace(shocked=False, chain=[{"channel": c} for c in chs])  # noqa: E731
+    assert model_stage(row("revenue", "revenue"), stages) == 2
+    assert model_stage(row("equity", "supply"), stages) == 3
+    assert model_stage(row("equity", "membership"), stages) == 1
+    assert model_stage(SimpleNamespace(shocked=True, chain=[]), stages) == 1
 
 
 def test_verdict_rules():
@@ -157,6 +179,7 @@ def test_verdict_rules():
     assert judge_verdict("mixed", 0.5, 0.1, True, 0.01)[0] == "agrees"
     assert judge_verdict("mixed", 0.5, 0.0, True, 0.01)[0] == "partly"
     assert judge_verdict("winner", 0.0, 0.0, False, 0.01)[0] == "cannot compute"
+    assert judge_verdict("winner", 0.0, 0.0, False, 0.01, economic=False)[0] == "not an economic claim"
 
 
 def test_audit_covers_every_assessment_and_stage(kg_store):
@@ -167,9 +190,11 @@ def test_audit_covers_every_assessment_and_stage(kg_store):
     n_assess = len(kg_store.select(load_query("analysis-assessments").text))
     n_stage = len(kg_store.select(load_query("analysis-domino-stages").text))
     assert len(rows) == n_assess + n_stage
-    assert {r["result"] for r in rows} <= {"agrees", "disagrees", "partly", "cannot compute"}
+    assert {r["result"] for r in rows} <= {"agrees", "disagrees", "partly", "cannot compute", "not an economic claim"}
     oracle = next(r for r in rows if r["actor"] == K + "Oracle")
-    assert oracle["result"] == "agrees" and oracle["round"] == 2
+    assert oracle["result"] == "agrees" and oracle["round"] == 2 and oracle["model_stage"] == 2
+    regulators = next(r for r in rows if r["actor"] == K + "RegulatorsAndRiskControl")
+    assert regulators["result"] == "not an economic claim"
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])

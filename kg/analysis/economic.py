@@ -219,7 +219,8 @@ def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | Non
         ch = d["channel"]
         if only_channels and ch not in only_channels and ch != "membership":
             continue
-        if scale.get(ch, 1.0) == 0.0:
+        sc = scale.get((ch, u), scale.get(ch, 1.0))
+        if sc == 0.0:
             continue
         e = _Edge(index[u], index[v], ch, d.get("kind") or "", d, d.get("amount"), tuple(d.get("qualifiers") or ()),
                   d.get("status"))
@@ -237,7 +238,9 @@ def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | Non
         keep = with_amount or group
         cap = fins[v].capacity if fins[v] else None
         for e in keep:
-            if e.amount is not None and ch in _AMOUNT_RULES:
+            if ch == "acquisition" and e.amount is None and fins[u] and fins[u].net_loss and cap is not None:
+                e.kind_of_a = "amount"  # the acquirer takes on the acquiree's stated net loss
+            elif e.amount is not None and ch in _AMOUNT_RULES:
                 # an amount into an actor without a capacity: its USD at risk is reported, its h
                 # rests on the qualitative weight
                 e.kind_of_a = "amount" if cap is not None else "amount-no-capacity"
@@ -245,7 +248,7 @@ def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | Non
                 e.kind_of_a = "unquantified"
             else:
                 e.kind_of_a = "qualitative"
-            e.extra["scale"] = scale.get(ch, 1.0)
+            e.extra["scale"] = scale.get((ch, nodes[u]), scale.get(ch, 1.0))
             edges.append(e)
     counts: dict[int, int] = {}
     for e in edges:
@@ -301,6 +304,7 @@ class _Arrays:
     now: object            # (m, S) revenue in force at the as-of date
     term: object           # (m, S) remaining revenue over the term
     cap: object            # (n, S) capacity (nan where none)
+    init: object = None    # (n, S) distress at the start: losses an acquirer takes over
 
 
 def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
@@ -313,6 +317,8 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
     lam, usd = np.zeros((m, width)), np.zeros((m, width))
     rate, now, term = np.zeros((m, width)), np.zeros((m, width)), np.zeros((m, width))
     cap = np.full((n, width), np.nan)
+    init = np.zeros((n, width))
+    absorbed = np.zeros(m, dtype=bool)
     # capacities
     about, reported = model.param("about-spread"), model.param("reported-spread")
     for i, f in enumerate(em.fin):
@@ -379,7 +385,7 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
             lam[k] = qual_weight(e.channel, e.kind) * happen * sc
             continue
         # "amount" and "amount-no-capacity": the USD lost in the dependent's unit
-        amount = e.amount * _amount_factor(model, e.quals, rng, width) * happen * sc
+        amount = (e.amount or 0.0) * _amount_factor(model, e.quals, rng, width) * happen * sc
         t = e.term
         start = t.start if t and t.start else None
         if t and t.start and t.end:
@@ -404,7 +410,10 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
             term[k] = amount * remaining_share
             lost = margin_of(e.v) * (now[k] if per_year_unit else term[k])
         elif e.channel == "supply":
-            lost = shared["replacement-cost-share"] * np.where(ended, 0.0, amount / years)
+            # a year of purchases to replace: the run-rate for a stock capacity (if not ended),
+            # the purchases in force this year for a cash-needs capacity
+            yearly = np.where(started & ~ended, amount / years, 0.0) if per_year_unit else np.where(ended, 0.0, amount / years)
+            lost = shared["replacement-cost-share"] * yearly
         elif e.channel in ("equity", "funding"):
             if e.kind == "Stake":
                 drawn = np.ones(width)
@@ -424,7 +433,18 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
             if f_u is None or f_u.net_loss is None:
                 lam[k] = qual_weight(e.channel, e.kind) * happen * sc
                 continue
-            lost = f_u.net_loss.value * shared["absorbed-loss-years"] * sc * (1.0 if per_year_unit else 1.0)
+            # the acquirer takes the acquiree's annual net loss onto its balance sheet for
+            # absorbed-loss-years: a loss at the start, whatever the acquiree's distress
+            lost = (f_u.net_loss.value * _amount_factor(model, f_u.net_loss.qualifiers, rng, width) * happen * sc
+                    * (1.0 if per_year_unit else shared["absorbed-loss-years"]))
+            usd[k] = lost
+            c = cap[e.v]
+            if not np.all(np.isnan(c)):
+                init[e.v] += lost / c
+                absorbed[k] = True
+            else:
+                lam[k] = qual_weight(e.channel, e.kind) * happen * sc
+            continue
         else:
             lost = np.zeros(width)
         usd[k] = lost
@@ -433,13 +453,15 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
             lam[k] = qual_weight(e.channel, e.kind) * np.where(lost > 0, 1.0, 0.0) * sc
         else:
             lam[k] = lost / c
-    return _Arrays(lam, usd, rate, now, term, cap)
+    return _Arrays(lam, usd, rate, now, term, cap, init)
 
 
 # -- propagation ---------------------------------------------------------------------------------
-def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float):
+def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float, fixed=None):
     """Propagate ``h0`` (n, S) on the edges (rows ← cols) with Λ (m, S): linear (Bardoscia 2015,
-    Λ uncapped, h capped), debtrank (Battiston 2012, W = min(1, Λ)) or direct. Returns
+    Λ uncapped, h capped), debtrank (Battiston 2012, W = min(1, Λ)) or direct. The ``fixed``
+    actors (the shocked ones) keep their initial distress: ψ is the run's assumption, and what
+    their counterparties' distress would add is reported as USD at risk, not fed back. Returns
     ``(h, first_round, rounds)``; raises :class:`ConvergenceError` when linear does not converge."""
     import numpy as np
     import scipy.sparse as sp
@@ -451,8 +473,15 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float)
     rounds = 1
     if m == 0:
         return h, first, rounds
+    keep = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+
+    def pin(x):
+        if keep.any():
+            x[keep] = h0[keep]
+        return x
+
     if method == "direct":
-        h = np.minimum(1.0, h + R @ (lam * h0[cols]))
+        h = pin(np.minimum(1.0, h + R @ (lam * h0[cols])))
         np.copyto(first, 2, where=(h > 0) & (first == 0))
         return h, first, 2
     if method == "debtrank":
@@ -462,22 +491,32 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float)
             if rounds >= max_rounds:
                 raise ConvergenceError(method, rounds, float(np.where(distressed, h, 0).max()))
             rounds += 1
-            h = np.minimum(1.0, h + R @ (W * np.where(distressed, h, 0.0)[cols]))
+            h = pin(np.minimum(1.0, h + R @ (W * np.where(distressed, h, 0.0)[cols])))
             newly = (h > 0) & ~distressed & ~inactive
             inactive |= distressed
             distressed = newly
             np.copyto(first, rounds, where=newly & (first == 0))
         return h, first, rounds
-    previous = np.zeros_like(h)
+    # every sample (column) runs until its own increments fall below tol; only the columns
+    # still moving are computed (a near-critical sample can take thousands of rounds)
+    dh = h.copy()
+    active = np.arange(h.shape[1])
     while True:
-        dh = h - previous
-        top = float(dh.max()) if dh.size else 0.0
-        if top <= tol:
+        moving = dh[:, active].max(axis=0) > tol if active.size else np.zeros(0, dtype=bool)
+        active = active[moving]
+        if not active.size:
             break
         if rounds >= max_rounds:
-            raise ConvergenceError(method, rounds, top, _radius(rows, cols, lam, n))
+            worst = active[np.argmax(dh[:, active].max(axis=0))]
+            raise ConvergenceError(method, rounds, float(dh[:, worst].max()), _radius(rows, cols, lam[:, [worst]], n))
         rounds += 1
-        previous, h = h, np.minimum(1.0, h + R @ (lam * dh[cols]))
+        sub = h[:, active]
+        step = R @ (lam[:, active] * dh[cols][:, active])
+        new = np.minimum(1.0, sub + step)
+        if keep.any():
+            new[keep] = h0[keep][:, active]
+        dh[:, active] = new - sub
+        h[:, active] = new
         np.copyto(first, rounds, where=(h > 0) & (first == 0))
     return h, first, rounds
 
@@ -620,7 +659,9 @@ def run_economic(em: EconomicModel, shocks, severity: float = 1.0, method: str =
     loc = EconomicModel(sub.nodes, sub.labels, sub_fin, [_relocal(e, local) for e in sub.edges], model, em.as_of,
                         em.ratio, em.view)
     point = _sample_arrays(loc, 1, None)
-    h, first, rounds = _propagate(rows, cols, point.lam, n, h0_for(1), method, max_rounds, tol)
+    fixed = h0_for(1)[:, 0] > 0
+    h, first, rounds = _propagate(rows, cols, point.lam, n, np.minimum(1.0, h0_for(1) + point.init), method,
+                                  max_rounds, tol, fixed)
     radius = _radius(rows, cols, point.lam, n)
     h = h[:, 0]
     first = first[:, 0]
@@ -652,8 +693,10 @@ def _bands(loc, rows, cols, n, h0_for, method, max_rounds, tol, samples, seed, c
     while done < samples:
         width = min(chunk, samples - done)
         arr = _sample_arrays(loc, width, rng)
-        h, _, _ = _propagate(rows, cols, arr.lam, n, h0_for(width), method, max_rounds, tol)
-        risk = R @ (arr.usd * h[cols]) if m else np.zeros((n, width))
+        h, _, _ = _propagate(rows, cols, arr.lam, n, np.minimum(1.0, h0_for(width) + arr.init), method, max_rounds,
+                             tol, shocked)
+        acq = np.array([e.channel == "acquisition" and e.kind_of_a == "amount" for e in loc.edges], dtype=bool)
+        risk = R @ np.where(acq[:, None], arr.usd, arr.usd * h[cols]) if m else np.zeros((n, width))
         cap = arr.cap
         loss = np.where(np.isnan(cap), np.nan, h * np.nan_to_num(cap))
         per_year = R @ (arr.rate * h[cols]) if m else np.zeros((n, width))
@@ -697,7 +740,10 @@ def _assemble(loc, em, rows, cols, point, h, first, rounds, radius, band, shocks
     n = len(loc.nodes)
     lam, usd = point.lam[:, 0], point.usd[:, 0]
     contrib = lam * h[cols]
-    risk = np.bincount(rows, weights=usd * h[cols], minlength=n) if len(rows) else np.zeros(n)
+    acq = np.array([e.channel == "acquisition" and e.kind_of_a == "amount" for e in loc.edges], dtype=bool)
+    # an absorbed acquiree's losses count in full (they land at the start), others × h
+    risk = (np.bincount(rows, weights=np.where(acq, usd, usd * h[cols]), minlength=n)
+            if len(rows) else np.zeros(n))
     per_year = np.bincount(rows, weights=point.rate[:, 0] * h[cols], minlength=n) if len(rows) else np.zeros(n)
     this_year = np.bincount(rows, weights=point.now[:, 0] * h[cols], minlength=n) if len(rows) else np.zeros(n)
     over_term = np.bincount(rows, weights=point.term[:, 0] * h[cols], minlength=n) if len(rows) else np.zeros(n)
@@ -730,8 +776,8 @@ def _assemble(loc, em, rows, cols, point, h, first, rounds, radius, band, shocks
         channels: dict[str, float] = {}
         for k in in_edges.get(i, []):
             e = loc.edges[k]
-            if usd[k] > 0 and h[e.u] > 0:
-                channels[e.channel] = channels.get(e.channel, 0.0) + float(usd[k] * h[e.u])
+            if usd[k] > 0 and (h[e.u] > 0 or acq[k]):
+                channels[e.channel] = channels.get(e.channel, 0.0) + float(usd[k] * (1.0 if acq[k] else h[e.u]))
         if shocked[i]:
             basis = "shock"
         elif total_part[i] <= 0:

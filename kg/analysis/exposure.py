@@ -130,8 +130,8 @@ class _Impacts(Mapping):
         return int((self._h > 0).sum())
 
 
-def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_channels=None, scale=None,
-                     max_rounds=1000, tol=1e-9, layer="all", top=None) -> ExposureResult:
+def exposure_on_view(view, shocks, severity=1.0, method="linear", *, only_channels=None, scale=None,
+                     max_rounds=None, tol=None, layer="all", top=None) -> ExposureResult:
     """Run a method on a dependency view (from :func:`kg.analysis.view.build_view` or a CSV
     network) with ``shocks`` (one IRI or several) failing at ``severity``.
 
@@ -143,6 +143,12 @@ def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_chan
 
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if max_rounds is None or tol is None:
+        from kg.analysis.model import load_model
+
+        m = load_model()
+        max_rounds = int(m.param("max-rounds")) if max_rounds is None else max_rounds
+        tol = m.param("linear-tolerance") if tol is None else tol
     shocks = [shocks] if isinstance(shocks, str) else list(shocks)
     W, nodes, A, best = exposure_matrix(view, only_channels=only_channels, scale=scale)
     if method == "linear":

@@ -21,7 +21,8 @@ __all__ = ["KGM", "MODEL_GRAPH", "Model", "Scenario", "Term", "load_model", "rea
 KGM = StrictNamespace(BASE + "model#", """
     Model StatusFactor QualitativeWeight SizeMetric Parameter Scenario MembershipChannel ContractTerm
     status factor channel kind weight metric rank name value order future shock severity method
-    include onlyChannel scale gain actor low high asOf relationship start end years basis
+    include onlyChannel scale gain actor low high asOf relationship start end years basis ChannelStage stage
+    nonEconomic
 """)
 MODEL_GRAPH = GRAPH + "model"
 
@@ -87,6 +88,10 @@ class Model:
     ranges: dict = field(default_factory=dict)
     terms: dict[str, Term] = field(default_factory=dict)
     as_of: object = None
+    #: channel → the article's domino stage its losses belong to (kgm:ChannelStage)
+    stages: dict[str, int] = field(default_factory=dict)
+    #: actors whose claims the model does not treat as economic (kgm:nonEconomic), with no channel
+    non_economic: set = field(default_factory=set)
 
     def factor(self, status: str | None) -> float:
         """How much a relationship of this status counts (1 when it has none)."""
@@ -198,6 +203,12 @@ def _read_model(store) -> Model:
         if what == "as-of":
             model.as_of = _date(r["value"])
             continue
+        if what == "non-economic":
+            model.non_economic.add(r["concept"])
+            continue
+        if what == "stage":
+            model.stages[channel_key(r["key"], r["concept"])] = int(float(r["value"]))
+            continue
         value = float(r["value"])
         rng = (float(r["low"]), float(r["high"])) if r.get("low") is not None and r.get("high") is not None else None
         if what == "status":
@@ -266,7 +277,8 @@ def _read_scenarios(store) -> list[Scenario]:
         elif setting == "only":
             s["only_channels"].append(channel_key(r["targetKey"], target))
         elif setting == "scale":
-            s["scale"].append((channel_key(r["targetKey"], target), float(r["factor"])))
+            key = channel_key(r["targetKey"], target)
+            s["scale"].append((key, float(r["factor"])) if not r.get("actor") else (key, float(r["factor"]), r["actor"]))
         elif setting == "gain":
             s["gains"].append((target, float(r["factor"])))
     out = []
