@@ -14,6 +14,7 @@ from kg.cli import cli, emit, format_option, layer_option, pass_session
 __all__ = ["chains", "cycles", "exposure", "domino", "scenarios", "scenario", "audit"]
 
 METHODS = ("debtrank", "linear", "direct")
+ROW_FORMATS = ("csv", "jsonl")  # flat records, one per row (kg.output.ROW_FORMATS)
 
 
 def _local(iri) -> str:
@@ -24,6 +25,33 @@ def _usd(value) -> str:
     from kg.output import format_amount
 
     return format_amount(value) if value is not None else ""
+
+
+def _amount(rel: dict) -> str:
+    """A relationship's (or hop's) USD amount with its qualifiers and status: ``up to US$100B (intended)``."""
+    from kg.output import format_amount
+
+    return format_amount(rel.get("amount"), "USD", rel.get("qualifiers"), rel.get("status"))
+
+
+def _leg_amount(leg: dict) -> str:
+    """A cycle's leg: its one amount as :func:`_amount`, or the sum of several with every qualifier
+    and status that any part carries (a sum with an "up to" part is itself "up to")."""
+    from kg.output import PLAIN_STATUSES, format_amount
+
+    parts = [r for r in leg["rels"] if r.get("amount") is not None]
+    if len(parts) <= 1:
+        return _amount(parts[0]) if parts else ""
+    qualifiers = sorted({q for r in parts for q in r.get("qualifiers") or []})
+    statuses = sorted({r["status"] for r in parts if r.get("status") and r["status"] not in PLAIN_STATUSES})
+    return format_amount(leg["amount"], "USD", qualifiers, ", ".join(statuses) or None)
+
+
+def _round_trip(cycle) -> str:
+    """The round trip is the smallest leg: shown as that leg is, qualifiers and status included."""
+    if cycle.round_trip is None:
+        return ""
+    return _leg_amount(min(cycle.legs, key=lambda leg: leg["amount"]))
 
 
 def _raw(value):
@@ -128,12 +156,13 @@ def chains(session, source, target, max_depth, cap, channel, layer, fmt):
         rows = [{"rank": k, "actor": _name(c.target, view.nodes[c.target].get("label")), "distance": res.distance.get(c.target),
                  "strength": round(c.strength, 4), "chain": _path(c.hops), "relationships": _rels(c.hops),
                  "sources": _sources(c.hops), "id": c.target} for k, c in enumerate(res.chains, 1)]
-        cols = ["rank", "actor", "distance", "strength", "chain"] + (["relationships", "sources", "id"] if fmt == "csv" else [])
+        cols = ["rank", "actor", "distance", "strength", "chain"] + (["relationships", "sources", "id"] if fmt in ROW_FORMATS else [])
         emit(render(rows, fmt, columns=cols, max_width=90))
         _note(f"{len(rows)} actor(s) depend on {view.nodes[src].get('label', src)} within {max_depth} hop(s)")
         return
     rows = [{"chain": k, "strength": round(c.strength, 4), "hop": n, "from": _name(h["from"], h["from_label"]), "to": _name(h["to"], h["to_label"]),
-             "kind": h["kind"], "channel": h["channel"], "amount": _usd(h["amount"]) if fmt == "table" else _raw(h["amount"]),
+             "kind": h["kind"], "channel": h["channel"], "amount": _amount(h) if fmt == "table" else _raw(h["amount"]),
+             **({} if fmt == "table" else {"qualifiers": ",".join(h.get("qualifiers") or []), "status": h.get("status")}),
              "weight": round(h["weight"], 4), "relationship": _local(h["rel"]) if fmt == "table" else h["rel"],
              "source": _sources([h]) if fmt == "table" else " ".join(h["sources"])}
             for k, c in enumerate(res.chains, 1) for n, h in enumerate(c.hops, 1)]
@@ -177,17 +206,20 @@ def cycles(session, min_amount, max_length, cap, layer, fmt):
     label = lambda n: _name(n, graph.nodes[n].get("label", _local(n)))  # noqa: E731
     if fmt == "json":
         return emit(render([c.as_dict() for c in res.cycles], "json"))
-    if fmt == "csv":
+    if fmt in ROW_FORMATS:
         rows = [{"cycle": k, "round_trip": _raw(c.round_trip), "leg": n, "from": label(leg["from"]),
-                 "to": label(leg["to"]), "amount": _raw(leg["amount"]), "relationships": " ".join(r["rel"] for r in leg["rels"]),
+                 "to": label(leg["to"]), "amount": _raw(leg["amount"]),
+                 "qualifiers": ",".join(sorted({q for r in leg["rels"] for q in r.get("qualifiers") or []})),
+                 "statuses": ",".join(sorted({r["status"] for r in leg["rels"] if r.get("status")})), "relationships": " ".join(r["rel"] for r in leg["rels"]),
                  "kinds": " ".join(r["kind"] for r in leg["rels"]),
                  "sources": " ".join(dict.fromkeys(s for r in leg["rels"] for s in r["sources"]))}
                 for k, c in enumerate(res.cycles, 1) for n, leg in enumerate(c.legs, 1)]
-        return emit(render(rows, "csv", columns=["cycle", "round_trip", "leg", "from", "to", "amount", "relationships",
+        return emit(render(rows, fmt, columns=["cycle", "round_trip", "leg", "from", "to", "amount", "qualifiers",
+                                               "statuses", "relationships",
                                                  "kinds", "sources"]))
-    rows = [{"cycle": k, "round trip": _usd(c.round_trip) or "unknown", "legs": len(c.legs),
+    rows = [{"cycle": k, "round trip": _round_trip(c) or "unknown", "legs": len(c.legs),
              "flow": " → ".join(label(n) for n in c.nodes),
-             "leg amounts": " | ".join(_usd(leg["amount"]) or "?" for leg in c.legs),
+             "leg amounts": " | ".join(_leg_amount(leg) or "?" for leg in c.legs),
              "relationships": " | ".join(",".join(_local(r["rel"]) for r in leg["rels"]) for leg in c.legs)}
             for k, c in enumerate(res.cycles, 1)]
     emit(render(rows, "table", max_width=120))
@@ -375,12 +407,12 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
                          "spectral_radius": res.spectral_radius, "samples": res.samples, "seed": res.seed})
         return emit(render({**head, "losses": [r.as_dict() for r in res.rows][:top or None],
                             "gains": [g.as_dict() for g in gains][:top or None], "notes": res.notes}, "json"))
-    if fmt == "csv":
+    if fmt in ROW_FORMATS:
         rows = [{"effect": "loss", **r} for r in losses] + [{"effect": "gain", **g} for g in gain_rows]
         extra = ["h_p5", "h_p50", "h_p95", "loss_usd", "capacity_usd", "capacity_basis", "unit", "usd_at_risk",
                  "usd_per_year", "usd_this_year", "usd_over_term", "share_of_revenue", "share_of_equity", "p_top3",
                  "p_top10", "basis", "imputed"] if hasattr(res, "spectral_radius") else ["loss"]
-        return emit(render(rows, "csv", columns=["effect", "rank", "actor", "h"] + extra + [
+        return emit(render(rows, fmt, columns=["effect", "rank", "actor", "h"] + extra + [
             "gain", "gain_usd_per_year", "net", "round", "chain", "via", "relationships", "sources", "id"]))
     if hasattr(res, "spectral_radius"):
         cols = ["rank", "actor", "h", "loss", "capacity", "at risk/yr", "of revenue", "P(top 10)", "round", "chain"]
@@ -448,9 +480,9 @@ def domino(session, name, severity, method, weights, as_of, samples, seed, layer
     if fmt == "json":
         return emit(render({"shock": res.shock, "as_of": res.exposure.as_of.isoformat(), "rounds": rounds,
                             "stages": res.stages}, "json"))
-    if fmt == "csv":
+    if fmt in ROW_FORMATS:
         rows = [{"record": "round", **r} for r in rounds] + [{"record": "stage", **s_} for s_ in stages]
-        return emit(render(rows, "csv", columns=["record", "round", "stage", "actor", "h", "loss", "model stage",
+        return emit(render(rows, fmt, columns=["record", "round", "stage", "actor", "h", "loss", "model stage",
                                                  "model round", "agreement", "chain", "relationships", "stage label",
                                                  "id"]))
     emit("model, round by round:\n" + render(rounds, "table", columns=["round", "stage", "actor", "h", "loss", "chain"],
@@ -466,7 +498,7 @@ def _list_scenarios(session, fmt):
     from kg.output import render
 
     rows = list_scenarios(session.store)
-    if fmt != "json":
+    if fmt not in ("json", "jsonl"):
         rows = [{**r, "settings": "; ".join(r["settings"])} for r in rows]
     emit(render(rows, fmt, columns=None if fmt == "json" else ["n", "label", "shock_label", "severity", "settings", "comment"],
                 max_width=70))
@@ -552,7 +584,7 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
             "gain": round(r["gain"], 4), "gain/yr": _usd(r["gain_usd_per_year"]) if fmt == "table" else _raw(r["gain_usd_per_year"]),
             "round": r["round"] or "", "chain": _path(r["chain"], r["label"]), "id": r["id"]}
            for r in rows]
-    emit(render(out, fmt, columns=None if fmt == "csv" else ["actor", "h base", "h", "Δh", "loss base", "loss",
+    emit(render(out, fmt, columns=None if fmt in ROW_FORMATS else ["actor", "h base", "h", "Δh", "loss base", "loss",
                                                               "gain", "gain/yr", "round"], max_width=60))
 
 
@@ -591,5 +623,5 @@ def audit(session, method, weights, as_of, layer, fmt):
             "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),
             "reason": r["reason"], "chain": _path(r["chain"], r["label"]), "claim": r["claim"], "id": r["actor"],
             "source": r["source"]} for r in rows]
-    emit(render(out, fmt, columns=None if fmt == "csv" else ["claimed", "actor", "result", "h", "gain", "stage", "loss",
+    emit(render(out, fmt, columns=None if fmt in ROW_FORMATS else ["claimed", "actor", "result", "h", "gain", "stage", "loss",
                                                               "reason"], max_width=70))

@@ -29,6 +29,9 @@ def mark_exposure(graph, kg, shock: str, *, severity=1.0, method="linear", layer
         data.update(impact=float(row.h), loss=None if row.loss_usd is None else float(row.loss_usd),
                     round=None if row.round is None else int(row.round), capacity=row.capacity_usd,
                     capacity_basis=row.capacity_basis, usd_per_year=row.usd_per_year)
+        if row.loss_usd is not None:
+            per = "/yr" if row.unit == "usd_per_year" else ""
+            data["loss_text"] = format_amount(row.loss_usd, "USD") + per  # the CLI's format, not the browser's
         band = (row.bands or {}).get("h")
         if band:
             data.update(impact_p5=band["p5"], impact_p50=band["p50"], impact_p95=band["p95"])
