@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 import pyoxigraph as ox
 
 from kg.errors import InputError, ParseError, QueryError
+from kg.queries import star_order
 from kg.resources import data_dir, ontology_dir
 from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
 
@@ -75,8 +76,25 @@ class KGStore:
         try:
             return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
         except SyntaxError as exc:
-            raise QueryError(f"bad SPARQL: {exc}") from None
+            from kg.queries import unknown_prefix_message
+
+            raise QueryError(f"bad SPARQL: {unknown_prefix_message(sparql, ()) or exc}") from None
         except RuntimeError as exc:
+            if subs and "SELECT projection" in str(exc):
+                return self._run_with_values(sparql, subs)
+            raise QueryError(str(exc)) from None
+
+    def _run_with_values(self, sparql: str, subs: dict):
+        """Oxigraph substitutes only variables that the SELECT projects; a parameter that a
+        user's query does not select is bound by a ``VALUES`` block (built from the terms)
+        first inside the WHERE pattern instead, which joins it with the whole pattern alike."""
+        from kg.queries import values_block
+        from kg.remote import bind_values
+
+        text = bind_values(sparql, [values_block(var.value, [term]) for var, term in subs.items()])
+        try:
+            return self.store.query(text, use_default_graph_as_union=True)
+        except (SyntaxError, RuntimeError) as exc:
             raise QueryError(str(exc)) from None
 
     def select(self, sparql: str, bindings: Mapping[str, object] | None = None) -> list[dict]:
@@ -84,7 +102,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return [{n: to_python(sol[n]) for n in names} for sol in result]
 
     def select_terms(self, sparql: str, bindings: Mapping[str, object] | None = None):
@@ -92,7 +110,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return names, [[sol[n] for n in names] for sol in result]
 
     def ask(self, sparql: str, bindings: Mapping[str, object] | None = None) -> bool:

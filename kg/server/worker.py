@@ -86,7 +86,9 @@ def _query(kg, job):
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.get("named_graphs") or []]
     else:
         kwargs["use_default_graph_as_union"] = job.get("union", True)
-    result = _parse(lambda: kg.store.query(job["text"], **kwargs))
+    from kg.vocab import PREFIXES  # predeclared for users' queries; a query's own PREFIX wins
+
+    result = _parse(lambda: kg.store.query(job["text"], prefixes=PREFIXES, **kwargs), job["text"])
     return _answer(result, job)
 
 
@@ -174,13 +176,18 @@ def _answer(result, job):
     return ("ok", job["content_type"], body, {"X-KG-Result-Rows": str(rows)})
 
 
-def _parse(run):
-    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column."""
+def _parse(run, query: str | None = None):
+    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column (and, for
+    an undeclared prefix, the prefix and the known ones instead of Oxigraph's grammar dump)."""
+    from kg.queries import unknown_prefix_message
     from kg.server.errors import HTTPError
 
     try:
         return run()
     except SyntaxError as exc:
+        hint = unknown_prefix_message(query) if query else None
+        if hint:
+            raise HTTPError(400, f"bad SPARQL: {hint}", error="bad SPARQL") from None
         text = str(exc)
         m = _SYNTAX.match(text)
         if not m:
