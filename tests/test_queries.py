@@ -117,18 +117,27 @@ LANG_EQUALS = re.compile(r"(?i)\blang\s*\(\s*\?\w+\s*\)\s*=")
 
 
 def shipped_sparql_texts():
-    """Every place the project ships SPARQL a user may copy: queries/, the docs, the README,
-    the endpoint's page and the generated ontology examples."""
+    """Every piece of SPARQL the project ships for users to copy: queries/, the code blocks of the
+    docs and the README, the endpoint's page (its example and scripts), the generated ontology
+    examples. Prose that names the wrong form as the one to avoid is not SPARQL."""
     from conftest import REPO
 
-    files = sorted(REPO.glob("queries/**/*.rq")) + sorted(REPO.glob("docs/*.md")) + [REPO / "README.md"]
-    files += sorted((REPO / "kg" / "static").glob("*.*")) + [REPO / "kg" / "docgen.py"]
-    return [(f.relative_to(REPO), f.read_text(encoding="utf-8")) for f in files]
+    out = [(f.relative_to(REPO), f.read_text(encoding="utf-8")) for f in sorted(REPO.glob("queries/**/*.rq"))]
+    for f in sorted(REPO.glob("docs/*.md")) + [REPO / "README.md"]:
+        blocks = re.findall(r"```[^\n]*\n(.*?)```", f.read_text(encoding="utf-8"), re.S)
+        out.append((f.relative_to(REPO), "\n".join(blocks)))
+    page = (REPO / "kg" / "static" / "index.html").read_text(encoding="utf-8")
+    out.append(("kg/static/index.html <textarea>", "".join(re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.S))))
+    for f in sorted((REPO / "kg" / "static").glob("*.js")) + [REPO / "kg" / "docgen.py"]:
+        out.append((f.relative_to(REPO), f.read_text(encoding="utf-8")))
+    return out
 
 
 def test_shipped_queries_compare_language_tags_with_langmatches():
     """Oxigraph lowercases language tags (zh-Hant → zh-hant): LANG(?l) = "zh-Hant" finds no row."""
-    offenders = [str(path) for path, text in shipped_sparql_texts() if LANG_EQUALS.search(text)]
+    texts = shipped_sparql_texts()
+    assert len(texts) > 30 and any("langMatches" in text for _, text in texts)
+    offenders = [str(path) for path, text in texts if LANG_EQUALS.search(text)]
     assert offenders == []
 
 
