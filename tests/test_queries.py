@@ -224,7 +224,7 @@ def test_query_list_needs_no_query_name(invoke):
 
 
 @pytest.mark.slow
-def test_the_endpoint_predeclares_prefixes_names_unknown_ones_and_answers_at_query(kg_store):
+def test_the_endpoint_predeclares_prefixes_names_unknown_ones_keeps_select_star_order_and_answers_at_query(kg_store):
     import json
     import urllib.error
     import urllib.parse
@@ -249,3 +249,5 @@ def test_the_endpoint_predeclares_prefixes_names_unknown_ones_and_answers_at_que
         status, body = get(base + "/sparql", "SELECT ?s WHERE { ?s x:p ?o }")
         assert status == 400
         assert json.loads(body)["message"].startswith("bad SPARQL: unknown prefix `x:` at line 1; known: kg, kgr,")
+        status, body = get(base + "/sparql", "SELECT * WHERE { ?s ?p ?o FILTER(?s = kgr:Oracle && ?p = schema:tickerSymbol) }")
+        assert (status, body) == (200, f"s,p,o\r\n{K}Oracle,https://schema.org/tickerSymbol,ORCL\r\n")

@@ -89,7 +89,33 @@ def _query(kg, job):
     from kg.vocab import PREFIXES  # predeclared for users' queries; a query's own PREFIX wins
 
     result = _parse(lambda: kg.store.query(job["text"], prefixes=PREFIXES, **kwargs), job["text"])
-    return _answer(result, job)
+    return _answer(_StarOrder.of(result, job["text"]), job)
+
+
+class _StarOrder:
+    """A ``SELECT *`` result with its columns in the order the query names the variables
+    (Oxigraph sorts them: ``o, p, s``); see :func:`kg.queries.star_order`."""
+
+    def __init__(self, result, names):
+        import pyoxigraph as ox
+
+        self._result, self._names = result, names
+        self.variables = [ox.Variable(n) for n in names]
+
+    @classmethod
+    def of(cls, result, text: str):
+        import pyoxigraph as ox
+
+        from kg.queries import star_order
+
+        if not isinstance(result, ox.QuerySolutions):
+            return result
+        names = [v.value for v in result.variables]
+        order = star_order(text, names)
+        return result if order == names else cls(result, order)
+
+    def __iter__(self):
+        return ([sol[n] for n in self._names] for sol in self._result)
 
 
 def _named(kg, job):
