@@ -202,9 +202,13 @@ def run_named_query(kg, name_or_path: str, params: dict[str, str]):
     named = list_queries().get(query.name)
     if named is not None and named.path == query.path:
         return form, _run_form(kg, form, query.text, bindings)
-    # A user's file: the project's prefixes are predeclared, errors name the file.
+    # A user's file: the project's prefixes are predeclared (the embedded store does so itself;
+    # a remote one gets them declared on the query's first line), errors name the file.
+    from kg.store import KGStore
+
+    text = query.text if isinstance(kg, KGStore) else with_prefixes(query.text)
     try:
-        return form, _run_form(kg, form, with_prefixes(query.text), bindings)
+        return form, _run_form(kg, form, text, bindings)
     except QueryError as exc:
         raise QueryError(f"{query.path}: {exc}") from None
 

@@ -180,8 +180,22 @@ def test_unknown_prefix_names_the_prefix_its_line_and_the_known_ones(invoke, tmp
 def test_unknown_prefix_after_a_declared_one_is_still_named(kg_store):
     from kg.errors import QueryError
 
-    with pytest.raises(QueryError, match=r"unknown prefix `ex:` at line 2; known: a$"):
+    with pytest.raises(QueryError, match=r"unknown prefix `ex:` at line 2; known: kg, kgr, .*, sh, wd, a$"):
         kg_store.select("PREFIX a: <https://example.org/>\nSELECT ?s WHERE { ?s a:p ex:o }")
+
+
+def test_with_prefixes_declares_on_the_first_line_only_what_the_query_does_not():
+    """For remote stores, which know nothing of kg's prefixes: the declarations go before the
+    query's first line, so an error's line number is the line of the user's file."""
+    from kg.queries import with_prefixes
+    from kg.vocab import PREFIXES
+
+    text = "PREFIX kgr: <https://example.org/other/>\nSELECT ?s\nWHERE { ?s a kg:Company }"
+    out = with_prefixes(text)
+    assert out.count("\n") == text.count("\n") and out.endswith(text)
+    head = out[: -len(text)]
+    assert f"PREFIX kg: <{PREFIXES['kg']}>" in head and "PREFIX kgr:" not in head
+    assert head.count("PREFIX") == len(PREFIXES) - 1
 
 
 def test_select_star_keeps_the_querys_variable_order(invoke, tmp_path):
