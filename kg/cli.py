@@ -22,8 +22,9 @@ class Session:
     """What the global options select: the user's data files, the display language, the store."""
 
     def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True, endpoint: str | None = None,
-                 update_endpoint: str | None = None, graph_store: str | None = None):
-        self.data, self.lang, self.validate = data, lang, validate
+                 update_endpoint: str | None = None, graph_store: str | None = None, bundled: bool = True,
+                 fx: str | None = None):
+        self.data, self.lang, self.validate, self.bundled, self.fx = data, lang, validate, bundled, fx
         self.endpoint, self.update_endpoint, self.graph_store = endpoint, update_endpoint, graph_store
         self.kept: list = []  # stores a command made itself, freed only when the process ends (main)
 
@@ -36,12 +37,30 @@ class Session:
             if self.data:
                 raise click.UsageError("--data loads files into the embedded store; use `kg push --data …` "
                                        "to load them into a remote store")
-            return RemoteStore(self.endpoint, update_endpoint=self.update_endpoint, graph_store=self.graph_store)
+            return self.with_fx(RemoteStore(self.endpoint, update_endpoint=self.update_endpoint,
+                                            graph_store=self.graph_store))
+        if self.data and sys.stderr.isatty():  # a note for a person waiting; scripts get only errors
+            click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
+        return self.load(self.data, validate=self.validate)
+
+    def load(self, data, validate: bool = True):
+        """Load the store as the global options say (``--no-bundled``, ``--fx``), with the
+        loader's warnings (restated deals, replaced bundled graphs) on stderr."""
         from kg.store import load_store
 
-        if self.data:
-            click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
-        return load_store(self.data, validate=self.validate)
+        store = load_store(data, validate=validate, bundled=self.bundled)
+        for line in getattr(store, "warnings", []):
+            click.echo(f"warning: {line}", err=True)
+        return self.with_fx(store)
+
+    def with_fx(self, store):
+        if self.fx:
+            from kg.fx import read_fx
+
+            store.fx = read_fx(self.fx)
+            for rate in store.fx.values():
+                click.echo(f"fx: {rate.basis}", err=True)
+        return store
 
 
 pass_session = click.make_pass_decorator(Session)
@@ -93,9 +112,13 @@ def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> No
             click.confirm(f"{path} exists; overwrite it?", abort=True, err=True)
         else:
             raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    from kg.exports import file_mode
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    mode = file_mode(path)  # the user's umask, or the permissions of the file overwritten
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
@@ -126,6 +149,11 @@ class KGGroup(click.Group):
                    "bundled graph, into its own named graph. Repeatable.")
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True, help="Display language.")
 @click.option("--no-validate", is_flag=True, help="Skip SHACL validation of --data files.")
+@click.option("--no-bundled", is_flag=True, help="Leave out the bundled article and context graphs (e.g. to load a "
+              "kg export back with --data).")
+@click.option("--fx", "fx", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Rates to convert non-USD amounts for the analysis (CSV: currency,usd_per_unit,date,source); "
+                   "without one, a non-USD amount the analysis meets is an error.")
 @click.option("--endpoint", envvar="KG_ENDPOINT", metavar="URL",
               help="Run every read command against this remote SPARQL 1.1 query endpoint instead of the embedded "
                    "store (credentials from KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD).")
@@ -133,7 +161,7 @@ class KGGroup(click.Group):
 @click.option("--graph-store", envvar="KG_GRAPH_STORE", metavar="URL", help="SPARQL 1.1 Graph Store HTTP Protocol endpoint (kg push).")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
+def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint, graph_store):
     """Query the knowledge graph of the AI industry's circular money flows.
 
     \b
@@ -146,7 +174,7 @@ def cli(ctx, data, lang, no_validate, endpoint, update_endpoint, graph_store):
     """
     _configure_output(wide=False, headers=True)
     ctx.obj = Session(tuple(data), lang, validate=not no_validate, endpoint=endpoint,
-                      update_endpoint=update_endpoint, graph_store=graph_store)
+                      update_endpoint=update_endpoint, graph_store=graph_store, bundled=not no_bundled, fx=fx)
 
 
 @cli.command()
@@ -203,7 +231,8 @@ def entities(session, type_name, fmt):
 def show(session, name, fmt):
     """Everything about one entity: labels, groups, relationships, claims, assessments.
 
-    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID.
+    NAME is an IRI, a local name, a label in either language, a ticker or a Wikidata ID; or a
+    source's slug, title or label (`kg sources` lists them).
 
     \b
     Examples:
@@ -213,7 +242,12 @@ def show(session, name, fmt):
     """
     from kg.explore import show_entity
     from kg.output import format_amount, render
+    from kg.sources import names_a_source, source_titles
 
+    if names_a_source(session.store, name):
+        from kg.cli_sources import show_source_text
+
+        return emit(show_source_text(session, name, fmt))
     data = show_entity(session.store, name, session.lang)
     if fmt == "json":
         return emit(render(data, "json"))
@@ -234,7 +268,7 @@ def show(session, name, fmt):
     rels = [{
         "dir": "→" if r["direction"] == "out" else "←", "kind": r["kind"], "other": r["other_label"],
         "amount": format_amount(r["amount"], r["currency"], r["qualifiers"]) or (r["amount_text"] or ""),
-        "status": r["status"], "layer": r["layer"], "source": (r["source"] or "").rsplit("/", 1)[-1],
+        "status": r["status"], "layer": r["layer"], "source": source_titles(session.store, r["source"], session.lang),
     } for r in data["relationships"]]
     emit(f"relationships ({len(rels)}):\n" + render(rels, "table") + "\n")
     if data["impact_assessments"]:
@@ -242,7 +276,8 @@ def show(session, name, fmt):
                 for a in data["impact_assessments"]]
         emit("impact assessments:\n" + render(rows, "table", max_width=80) + "\n")
     text_key = "excerpt" if session.lang == "zh-Hant" else "text_en"
-    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"], "source": (c["source"] or "").rsplit("/", 1)[-1]}
+    claims = [{"line": c["line"], "kind": c["kind"], "claim": c[text_key] or c["excerpt"],
+               "source": source_titles(session.store, c["source"], session.lang)}
               for c in data["claims"]]
     emit(f"claims ({len(claims)}):\n" + render(claims, "table", max_width=80))
 
@@ -272,7 +307,9 @@ def claims(session, about, section, kind, layer, fmt):
     text = "excerpt" if session.lang == "zh-Hant" else "text_en"
     cols = ["line", "section", "kind", "hedge", text, "source"] if fmt == "table" else list(rows[0]) if rows else []
     if fmt == "table":
-        rows = [{**r, "source": (r["source"] or "").rsplit("/", 1)[-1]} for r in rows]
+        from kg.sources import source_titles
+
+        rows = [{**r, "source": source_titles(session.store, r["source"], session.lang)} for r in rows]
     emit(render(rows, fmt, columns=cols, max_width=70))
 
 
@@ -315,10 +352,9 @@ def validate(session, files):
       kg validate
       kg validate my-deals.ttl
     """
-    from kg.store import load_store
     from kg.validate import validate_store
 
-    store = load_store(tuple(session.data) + tuple(files), validate=False)
+    store = session.load(tuple(session.data) + tuple(files), validate=False)
     report = validate_store(store, graphs=None)
     click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
                f"{report['focus_nodes']} nodes checked", err=True)
@@ -372,9 +408,9 @@ def query(session, name_or_file, params, list_only, fmt):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "graphml", "gexf")),
-              default="trig", show_default=True,
-              help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of `kg viz`).")
+@click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "rdfxml", "graphml", "gexf")),
+              default=None, help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of "
+                                 "`kg viz`). Default: the one OUTPUT's suffix names, else trig.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--exposure", metavar="NAME", help="graphml/gexf: add each actor's impact, loss and round if NAME fails.")
@@ -392,7 +428,14 @@ def export(session, fmt, output, force, exposure, layer):
       kg export --format trig -o ai-capital-kg.trig
       kg export --format nt --layer article
       kg export --format gexf --exposure OpenAI -o openai.gexf
+      kg export -o my-graph.turtle
     """
+    from kg.exports import export_format
+
+    try:
+        fmt = export_format(fmt, output)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     if fmt in ("graphml", "gexf"):
         from kg.viz import export_graph
 
@@ -414,7 +457,7 @@ def _register_extensions() -> None:
     """Commands of the other areas live in their own modules and register on ``cli``."""
     import importlib
 
-    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote"):
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

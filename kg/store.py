@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store",
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
     ".trig": ox.RdfFormat.TRIG,
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
@@ -150,10 +152,8 @@ class KGStore:
             scratch = ox.Store()
             try:
                 scratch.bulk_load(path=str(path), format=fmt_enum)
-            except SyntaxError as exc:
-                raise ParseError(path, _line_of(exc), _message_of(exc)) from None
-            except (OSError, ValueError) as exc:
-                raise ParseError(path, None, str(exc)) from None
+            except (SyntaxError, OSError, ValueError, MemoryError) as exc:
+                raise _parse_error(path, fmt_enum, exc) from None
             fmt = fmt_enum.name.lower()
             if target is not None:
                 _move_default_graph(scratch, target)
@@ -170,12 +170,16 @@ class KGStore:
         """A triple format goes straight into its graph: one transactional load, no copy
         (a parse error leaves the store as it was)."""
         before = len(self.store)
-        try:
-            self.store.load(path=str(path), format=fmt_enum, to_graph=ox.NamedNode(target))
-        except SyntaxError as exc:
-            raise ParseError(path, _line_of(exc), _message_of(exc)) from None
-        except (OSError, ValueError) as exc:
-            raise ParseError(path, None, str(exc)) from None
+        to_graph = ox.NamedNode(target) if target else ox.DefaultGraph()
+        if fmt_enum == ox.RdfFormat.RDF_XML:  # never Oxigraph's parser: it expands DTD entities (kg.rdfxml)
+            from kg.rdfxml import parse_rdfxml
+
+            self.store.extend(parse_rdfxml(path, to_graph))
+        else:
+            try:
+                self.store.load(path=str(path), format=fmt_enum, to_graph=to_graph)
+            except (SyntaxError, OSError, ValueError, MemoryError) as exc:
+                raise _parse_error(path, fmt_enum, exc) from None
         added = _ensure_sources(self.store, [target], path) if not bundled else []
         self._invalidate()
         info = LoadedFile(str(path), [target], len(self.store) - before, bundled, fmt_enum.name.lower(), added)
@@ -291,7 +295,9 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
     if bundled:
         for path in sorted(data_dir().glob("*.trig")):
             kg.load_file(path, bundled=True)
-    user = [kg.load_file(Path(p)) for p in data]
+    from kg.loading import load_user_files
+
+    user = load_user_files(kg, data)  # read every file, then resolve the CSVs' names
     if derive or validate:
         kg.derive()
     if validate and user:
@@ -361,6 +367,64 @@ def count_triples(path: Path, graph: str, added: Iterable[ox.Quad] = ()) -> int:
     scratch.load_file(path, bundled=True, graph=graph)  # bundled: no source node of its own
     scratch.store.extend(added)
     return len(scratch.store)
+
+
+#: The longest token (literal, IRI, name) Oxigraph's parsers hold: their buffer's bound.
+MAX_TOKEN_BYTES = 16 * 1024 * 1024
+
+
+def _parse_error(path: Path, fmt: ox.RdfFormat, exc: Exception) -> ParseError:
+    """The one-line error for a file Oxigraph could not parse."""
+    if isinstance(exc, SyntaxError):
+        return ParseError(path, _line_of(exc), _message_of(exc))
+    if isinstance(exc, MemoryError):
+        if "buffer maximal size" in str(exc):
+            return ParseError(path, _line_of_long_token(path, fmt),
+                              f"a literal, IRI or other token longer than {MAX_TOKEN_BYTES >> 20} MiB "
+                              "(the most kg reads as one token)")
+        return ParseError(path, None, "out of memory while parsing")
+    return ParseError(path, None, getattr(exc, "strerror", None) or str(exc))
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, handle):
+        self.handle, self.count = handle, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.handle.read(len(buffer))
+        buffer[:len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+def _line_of_long_token(path: Path, fmt: ox.RdfFormat) -> int | None:
+    """The line where the statement holding a token over :data:`MAX_TOKEN_BYTES` starts.
+
+    Oxigraph says only that its buffer is full. It fills the buffer from the first byte it has
+    not yet turned into a triple, so parsing again and counting the bytes read gives where the
+    buffer started: that line, past any blank lines, is the one the statement starts on."""
+    with path.open("rb") as handle:
+        reader = _CountingReader(handle)
+        try:
+            for _ in ox.parse(reader, format=fmt):
+                pass
+        except MemoryError:
+            pass
+        except (SyntaxError, ValueError, OSError):
+            return None
+        start = max(reader.count - MAX_TOKEN_BYTES, 0)
+        handle.seek(0)
+        line, left = 1, start
+        while left:
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            line, left = line + chunk.count(b"\n"), left - len(chunk)
+        ahead = handle.read(4096)
+        return line + ahead[:len(ahead) - len(ahead.lstrip())].count(b"\n")
 
 
 def _line_of(exc: SyntaxError) -> int | None:

@@ -113,7 +113,8 @@ def test_header_parameters_are_read_from_the_file(tmp_path: Path):
 
 # -- users' own queries: what they may expect of SPARQL -----------------------------------------
 K = "https://w3id.org/ai-capital-kg/resource/"
-LANG_EQUALS = re.compile(r"(?i)\blang\s*\(\s*\?\w+\s*\)\s*=")
+# lang(?x) = "zh-Hant" (a tag); lang(?x) = "" (no tag at all) is right as it is.
+LANG_EQUALS = re.compile(r"""(?i)\blang\s*\(\s*\?\w+\s*\)\s*=\s*["'][^"']""")
 
 
 def shipped_sparql_texts():

@@ -213,10 +213,14 @@ def test_page_references_no_remote_resource(page):
     assert parser.found == []
     assert "link" not in parser.tags and "iframe" not in parser.tags
     assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", page, re.I)
+    # the one url() is the embedded CJK font's data: URL, and the CSP allows fonts from data: only
+    styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", page, re.S))
+    assert [m.group(1) for m in re.finditer(r"url\(([^;,)]{0,30})", styles)] == ["data:font/woff2"]
     assert not re.search(r"@import", page)
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
     csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1))
     assert "default-src 'none'" in csp and "connect-src 'none'" in csp and "http" not in csp
+    assert "font-src data:;" in csp
 
 
 def test_page_inlines_vis_network(page):

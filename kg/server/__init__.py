@@ -33,7 +33,8 @@ def create_server(kg, config: ServerConfig):
     from kg.server.http import make_http_server
     from kg.server.pool import WorkerPool
 
-    pool = WorkerPool(snapshot_of(kg), kg.files, size=config.workers, memory_mb=config.memory_mb)
+    pool = WorkerPool(snapshot_of(kg), kg.files, size=config.workers, memory_mb=config.memory_mb,
+                      network=bool(config.allow_hosts), quick_seconds=config.quick_seconds)
     try:
         server = make_http_server(App(config, pool), config.host, config.port)
     except BaseException:

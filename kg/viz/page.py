@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from kg.errors import InputError, PageTooLargeError  # noqa: F401  (re-exported)
-from kg.viz import style
+from kg.viz import cjkfont, style
 
 __all__ = ["render_page", "page_from_graph", "network_of", "vis_options", "MAX_NODES", "MAX_EDGES",
            "PageTooLargeError", "json_for_script"]
@@ -71,13 +71,16 @@ def page_from_graph(graph, *, lang="en", title=None, max_nodes=MAX_NODES, max_ed
     }
     assets = _assets()
     scripts = [assets["vis"], assets["js"]]
+    data = json_for_script(payload)
+    counts = _counts(graph, w)
+    # the glyphs of every CJK character the page can show: data, labels, UI words, headings
+    font_css = cjkfont.font_face_css("".join((data, heading, subtitle, counts)))
     csp = ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in scripts)
-           + "; style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
+           + "; style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
            "base-uri 'none'; form-action 'none'")
     return _template().render(
-        lang=lang, title=heading, subtitle=subtitle, counts=_counts(graph, w),
-        words=w, csp=csp, css=_markup(assets["css"]), vis_js=_markup(assets["vis"]), page_js=_markup(assets["js"]),
-        data=_markup(json_for_script(payload)),
+        lang=lang, title=heading, subtitle=subtitle, counts=counts, words=w, csp=csp, font_css=_markup(font_css),
+        css=_markup(assets["css"]), vis_js=_markup(assets["vis"]), page_js=_markup(assets["js"]), data=_markup(data),
     )
 
 

@@ -43,8 +43,9 @@ KIND_STYLE = {
     "member-of": ("#7b4f9d", [2, 2]),
 }
 _DEFAULT_KIND = ("#607d8b", False)
-#: Local fonts only (no web fonts): system UI faces first, then CJK faces for Chinese labels.
-FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK TC', 'PingFang TC', "
+#: The page's embedded CJK subset (:mod:`kg.viz.cjkfont`, CJK code points only) first, then
+#: the system UI faces, then installed CJK faces for any character the subset lacks.
+FONT = ("'KG CJK', system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK TC', 'PingFang TC', "
         "'Microsoft JhengHei', sans-serif")
 #: Colour of chain and cycle edges, which are drawn thicker; other edges fade.
 HIGHLIGHT = {"chain": "#c62828", "cycle": "#ad1457"}
