@@ -188,11 +188,12 @@ def command_line(name: str, *extra: str) -> list[str]:
     return name.split() + ARGS.get(name, []) + list(extra)
 
 
-@pytest.mark.parametrize("name", row_commands() + ["chains OpenAI Nvidia", "--lang zh-Hant claims"])
-def test_every_table_fits_100_columns(invoke, name):
+@pytest.mark.parametrize("args", [command_line(n) for n in row_commands()]
+                         + [["chains", "OpenAI", "Nvidia"], ["--lang", "zh-Hant", "claims"], ["--lang", "zh-Hant", "show", "甲骨文"]],
+                         ids=" ".join)
+def test_every_table_fits_100_columns(invoke, args):
     """The tables that were wider (kg cycles 264 columns, kg chains and kg domino 164, kg info
     127) fit COLUMNS=100, CJK characters counted as two columns."""
-    args = command_line(name) if name in ARGS or " " not in name or name == "scenario run" else name.split()
     res = invoke(*args, env={"COLUMNS": "100"})
     assert res.exit_code == 0, res.stderr
     lines = res.stdout.splitlines()
@@ -239,3 +240,18 @@ def test_wide_shows_full_values(invoke):
     full = "context-openai-azure-incremental,article-openai-msft-revenue-share"
     assert full not in narrow and full in wide
     assert max(text_width(line) for line in wide.splitlines()) > 100
+
+
+def test_info_with_a_long_data_path_fits(invoke, tmp_path):
+    """kg info's key column was 127 wide with a --data file in a deep folder: its path is cut."""
+    from conftest import DATA
+
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 5)
+    deep.mkdir(parents=True)
+    (deep / "deals.csv").write_bytes((DATA / "deals.csv").read_bytes())
+    res = invoke("--data", deep / "deals.csv", "info", env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.stderr
+    assert max(text_width(line) for line in res.stdout.splitlines()) <= 100
+    assert str(deep)[:30] in res.stdout and str(deep) not in res.stdout and "…" in res.stdout
+    wide = invoke("--data", deep / "deals.csv", "info", "--wide", env={"COLUMNS": "100"})
+    assert str(deep / "deals.csv") in wide.stdout

@@ -163,7 +163,7 @@ class App:
         path = req.path
         if req.method == "OPTIONS":
             return Response(204, headers=dict(PREFLIGHT))
-        if path in ("/sparql", "/sparql/"):
+        if path in ("/sparql", "/sparql/", "/query"):  # /query: Oxigraph's path for the same endpoint
             return self.sparql(req)
         if path == "/queries" or path == "/queries/":
             _allow(req, "GET", "HEAD")
