@@ -40,7 +40,7 @@ def open(data: Iterable[str | Path] = (), *, bundled: bool = True, validate: boo
     >>> import kg
     >>> g = kg.open()
     >>> g
-    <kg.Graph: bundled graph, 35 actors, ... quads in ... named graphs>
+    <kg.Graph: bundled graph, 49 actors, ... quads in ... named graphs>
     """
     from kg.store import load_store
 
@@ -145,7 +145,7 @@ class Graph:
     >>> g = kg.open()
     >>> rows = g.query("claims-about", about="Oracle")
     >>> rows.columns[:3]
-    ['claim', 'excerpt', 'excerpt_lang']
+    ['about', 'section', 'kind']
     """
 
     def __init__(self, store):

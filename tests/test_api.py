@@ -232,3 +232,12 @@ def test_python_md_examples_run(monkeypatch):
 
 
 from test_viz import evil_store  # noqa: E402,F401  (a fixture)
+
+
+def test_api_docstring_examples_run():
+    import kg
+    import kg.api
+
+    for module in (kg.api, kg):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
