@@ -135,10 +135,16 @@ def test_json_ld_and_blank_nodes_of_a_relationship(server, kg_store):
 
 
 def test_unknown_entity_is_404_with_nearest_names(server):
-    data = assert_error(*fetch(server + "/resource/Oracel", headers=HTML), 404)
+    data = assert_error(*fetch(server + "/resource/Oracel", headers={"Accept": "text/turtle"}), 404)
     assert "/resource/Oracle" in data["suggestions"] and "Oracle" in data["message"]
-    data = assert_error(*fetch(server + "/resource/" + "%E7%94%B2%E9%AA%A8%E6%96%87"), 404)  # 甲骨文, a label
+    data = assert_error(*fetch(server + "/resource/" + "%E7%94%B2%E9%AA%A8%E6%96%87",  # 甲骨文, a label
+                               headers={"Accept": "application/ld+json"}), 404)
     assert data["suggestions"] == ["/resource/Oracle"]
+    status, headers, body = fetch(server + "/resource/Oracel", headers=HTML)  # a browser gets a page
+    assert status == 404 and headers["content-type"] == "text/html; charset=utf-8"
+    page = Page(body.decode())
+    assert "/resource/Oracle" in page.links and page.scripts == 0
+    assert headers["content-security-policy"].startswith("default-src 'none'; style-src 'self'")
 
 
 def test_labels_and_vocabulary(server):

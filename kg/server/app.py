@@ -295,7 +295,8 @@ class App:
         _allow(req, "GET", "HEAD", *(("POST",) if path == "/labels" else ()))
         job = (entity.labels_job(req.params, req.body) if path == "/labels"
                else entity.entity_job(path, req.params, req.headers.get("Accept")))
-        return self._in_slot(req, self._work, req, job, self.config.timeout)
+        resp = self._in_slot(req, self._work, req, job, self.config.timeout)
+        return entity.missing_page(resp) if resp.status == 404 and job.get("format") == "html" else resp
 
     def static_file(self, name: str) -> Response:
         if name not in self.static:

@@ -18,7 +18,7 @@ from kg.server.errors import HTTPError
 from kg.server.negotiate import GRAPH_FORMATS, Format, negotiate
 from kg.vocab import BASE, KG, KGR, PREFIXES, RDF
 
-__all__ = ["entity_job", "labels_job", "run_entity", "run_labels", "web_link", "PAGE_POLICY"]
+__all__ = ["entity_job", "labels_job", "missing_page", "run_entity", "run_labels", "web_link", "PAGE_POLICY"]
 
 HTML = Format("html", "text/html", ("text/html", "application/xhtml+xml"), ("html",), "")
 FORMATS = (HTML, *(f for f in GRAPH_FORMATS if f.key in ("turtle", "jsonld")))
@@ -50,6 +50,18 @@ def labels_job(params, body: bytes) -> dict:
     if len(iris) > MAX_LABELS:
         raise HTTPError(400, f"/labels takes at most {MAX_LABELS} IRIs at once; got {len(iris)}")
     return {"op": "labels", "iris": iris}
+
+
+def missing_page(resp):
+    """A browser's 404 for an unknown entity: the JSON error as a page linking the nearest names."""
+    import json
+
+    error = json.loads(resp.body)
+    body = _environment().get_template("entity-missing.html").render(
+        message=error.get("message", ""), suggestions=error.get("suggestions") or [])
+    resp.body, resp.content_type = body.encode("utf-8"), "text/html; charset=utf-8"
+    resp.headers = {**resp.headers, "Content-Security-Policy": PAGE_POLICY, "Vary": "Accept"}
+    return resp
 
 
 # -- in a worker -----------------------------------------------------------------------------

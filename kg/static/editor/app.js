@@ -49,7 +49,9 @@ function missingPrefixes(text) {
   return need.map((p) => `PREFIX ${p}: <${vocab.prefixes[p]}>\n`).join("");
 }
 
-// Put declarations of the project's prefixes the query uses at its top (shown in the editor).
+// Put declarations of the project's prefixes the query uses at its top, when a completion is
+// accepted (the server predeclares them too, so a query runs without: this keeps the text whole
+// for other endpoints).
 function declareMissing() {
   const add = missingPrefixes(editor.get());
   if (add) editor.insertAt(0, add);
@@ -139,7 +141,6 @@ function requestFor() {
     const url = `/queries/${encodeURIComponent(named.name)}?${extra}`;
     return { url, init: { headers: { Accept: MEDIA[fmt] } }, link: url + (fmt ? `&format=${fmt}` : "") };
   }
-  declareMissing();
   const body = new URLSearchParams({ query: editor.get() });
   for (const [k, v] of extra) body.set(k, v);
   const link = `/?${body}${fmt ? `&format=${fmt}` : ""}`;
