@@ -45,7 +45,7 @@ def server(kg_store):
 class Session:
     """The query page with what it logged, threw and requested; the CSP is not bypassed."""
 
-    def __init__(self, browser, url: str, path: str = "/"):
+    def __init__(self, browser, url: str, path: str = "/", ready: str = "body[data-ready=true]"):
         self.url = url
         self.context = browser.new_context(viewport={"width": 1300, "height": 900})
         self.page = self.context.new_page()
@@ -55,7 +55,7 @@ class Session:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url + path)
-        self.page.wait_for_selector("body[data-ready=true]")
+        self.page.wait_for_selector(ready)
 
     def type_query(self, text: str) -> None:
         self.page.click(".cm-content")
@@ -181,3 +181,14 @@ def test_javascript_iris_are_never_links(browser, tmp_path):
         assert page.locator("#results img").count() == 0
         page.locator("#results td").first.click()
         s.check_clean()
+
+
+def test_an_entity_page_loads_only_from_the_server_under_its_policy(browser, server):
+    """/resource/Oracle in the browser: its stylesheet applies (under style-src 'self'), nothing else
+    is requested, no CSP violation, and a link from a result leads to it."""
+    s = Session(browser, server, "/resource/Oracle", ready="#relationships table")
+    page = s.page
+    assert page.locator("h1").inner_text().startswith("Oracle") and "甲骨文" in page.locator("h1").inner_text()
+    assert page.locator("table").first.evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
+    assert sorted(set(s.requests)) == [server + "/resource/Oracle", server + "/static/entity.css"]
+    s.check_clean()
