@@ -140,6 +140,9 @@ def test_unknown_entity_is_404_with_nearest_names(server):
     data = assert_error(*fetch(server + "/resource/" + "%E7%94%B2%E9%AA%A8%E6%96%87",  # 甲骨文, a label
                                headers={"Accept": "application/ld+json"}), 404)
     assert data["suggestions"] == ["/resource/Oracle"]
+    data = assert_error(*fetch(server + "/resource/rel/context-oracle-openai-compte",  # a typo: "compte"
+                               headers={"Accept": "text/turtle"}), 404)
+    assert data["suggestions"][0] == "/resource/rel/context-oracle-openai-compute"
     status, headers, body = fetch(server + "/resource/Oracel", headers=HTML)  # a browser gets a page
     assert status == 404 and headers["content-type"] == "text/html; charset=utf-8"
     page = Page(body.decode())

@@ -119,22 +119,27 @@ def describe(kg, iri: str) -> list:
 
 
 def _unknown(kg, iri: str) -> HTTPError:
-    from kg.entities import UnknownEntityError, name_index, resolve
+    """404 naming the nearest entities: for ``rel/…``, ``claim/…``, ``source/…`` (any folder) the
+    nearest IRIs of that folder, for an actor the nearest names (``kg.entities.resolve``)."""
+    import difflib
+
+    from kg.entities import UnknownEntityError, _norm, name_index, resolve
 
     name = iri[len(_RESOURCE):] if iri.startswith(_RESOURCE) else iri
-    try:
-        hit = resolve(kg, name.rsplit("/", 1)[-1]) if name else None
-        near = [hit] if hit else []
-    except UnknownEntityError as exc:
-        index = name_index(kg)
-        from kg.entities import _norm
+    folder, _, local = name.rpartition("/")
+    if folder:
+        import pyoxigraph as ox
 
-        near = []
-        for shown in exc.suggestions:
-            near += sorted(index.get(_norm(shown), ()))
-        near = list(dict.fromkeys(near))[:5]
-    except Exception:  # an empty store has no names
-        near = []
+        base = _RESOURCE + folder + "/"
+        known = {q.subject.value[len(base):] for q in kg.store.quads_for_pattern(None, ox.NamedNode(RDF.type), None)
+                 if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(base)}
+        near = [base + k for k in difflib.get_close_matches(local, sorted(known), n=5, cutoff=0.4)]
+    else:
+        try:
+            near = [resolve(kg, local)] if local else []
+        except UnknownEntityError as exc:
+            index = name_index(kg)
+            near = list(dict.fromkeys(i for shown in exc.suggestions for i in sorted(index.get(_norm(shown), ()))))[:5]
     names = [f"{_local(n)} (/resource/{quote(n[len(_RESOURCE):], safe='/')})" for n in near
              if n.startswith(_RESOURCE)]
     message = f"nothing is known about <{iri}>" + (f"; nearest: {', '.join(names)}" if names else "")
