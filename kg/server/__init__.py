@@ -2,8 +2,8 @@
 
 Layout: :mod:`~kg.server.protocol` reads a request, :mod:`~kg.server.lexer` and
 :mod:`~kg.server.policy` decide what to refuse, :mod:`~kg.server.negotiate` picks the format,
-:mod:`~kg.server.pool` runs the work in killable :mod:`~kg.server.worker` processes, in the
-order :mod:`~kg.server.fairqueue` decides,
+:mod:`~kg.server.pool` runs the work in killable :mod:`~kg.server.worker` processes, which
+:mod:`~kg.server.sandbox` keeps off the network, in the order :mod:`~kg.server.fairqueue` decides,
 :mod:`~kg.server.app` routes and :mod:`~kg.server.http` speaks HTTP.
 """
 
@@ -35,7 +35,7 @@ def create_server(kg, config: ServerConfig):
     from kg.server.pool import WorkerPool
 
     pool = WorkerPool(snapshot_of(kg), kg.files, size=config.workers, memory_mb=config.memory_mb,
-                      quick_seconds=config.quick_seconds)
+                      network=bool(config.allow_hosts), quick_seconds=config.quick_seconds)
     try:
         server = make_http_server(App(config, pool), config.host, config.port)
     except BaseException:

@@ -23,10 +23,16 @@ _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; c
                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 _HTML = Format("html", "text/html", ("text/html", "application/xhtml+xml"), ("html",), "")
+#: Sent with ``Access-Control-Allow-Origin`` to an origin of ``--cors-origin`` (none by default).
 CORS = {
-    "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "X-KG-Result-Rows, X-KG-Row-Limit, Retry-After, Content-Length",
 }
+#: The query page's policy: its own script, style and requests only. A page that sets its own
+#: (the graph page from /viz, whose inline scripts are allowed by hash) keeps it.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+#: Everything that is not a page (results, JSON, Turtle) runs nothing if a browser opens it.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization",
@@ -52,6 +58,7 @@ class ServerConfig:
     allow_update: bool = False
     update_token: str | None = None
     allow_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()  # origins (scheme://host[:port], or "*") whose pages may read answers
     memory_mb: int | None = None
     quiet: bool = False
 
@@ -132,14 +139,31 @@ class App:
             log.exception("error handling %s %s", req.method, req.path)
             resp = Response(500, error_body(500, "Internal Server Error", "unexpected error; see the server log"),
                             "application/json")
-        resp.headers.update(CORS)
+        self._cors(req, resp)
+        if "Content-Security-Policy" not in resp.headers:
+            html = (resp.content_type or "").startswith("text/html")
+            resp.headers["Content-Security-Policy"] = PAGE_CSP if html else DATA_CSP
         return resp
+
+    def _cors(self, req: Request, resp: Response) -> None:
+        """Let the pages of a ``--cors-origin`` read the answer: echo their ``Origin``, no other."""
+        origins = self.config.cors_origins
+        if not origins:
+            return
+        if "*" in origins:
+            resp.headers.update({"Access-Control-Allow-Origin": "*", **CORS})
+            return
+        vary = resp.headers.get("Vary")
+        resp.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+        origin = (req.headers.get("Origin") or "").strip()
+        if origin in origins:
+            resp.headers.update({"Access-Control-Allow-Origin": origin, **CORS})
 
     def _route(self, req: Request) -> Response:
         path = req.path
         if req.method == "OPTIONS":
             return Response(204, headers=dict(PREFLIGHT))
-        if path in ("/sparql", "/sparql/"):
+        if path in ("/sparql", "/sparql/", "/query"):  # /query: Oxigraph's path for the same endpoint
             return self.sparql(req)
         if path == "/queries" or path == "/queries/":
             _allow(req, "GET", "HEAD")

@@ -35,7 +35,7 @@ class _Worker:
     ``__main__`` in every worker (and fail in a script without a ``__main__`` guard).
     """
 
-    def __init__(self, snapshot: bytes, files, memory_mb):
+    def __init__(self, snapshot: bytes, files, memory_mb, network: bool = False):
         self.quick = False  # the reserved worker
         self.generation = 0
         parent, child = socket.socketpair()
@@ -49,7 +49,7 @@ class _Worker:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
-        self.conn.send({"snapshot": snapshot, "files": list(files), "memory_mb": memory_mb})
+        self.conn.send({"snapshot": snapshot, "files": list(files), "memory_mb": memory_mb, "network": network})
 
     def wait_ready(self, timeout: float) -> list[str]:
         try:
@@ -59,6 +59,8 @@ class _Worker:
         except (EOFError, OSError):
             status = self.proc.wait()
             raise RuntimeError(f"worker exited while starting (status {status}); see its error above") from None
+        if kind == "refused":  # the worker could not sandbox itself; graphs is why
+            raise RuntimeError(graphs)
         return graphs
 
     def kill(self) -> None:
@@ -87,12 +89,13 @@ class WorkerPool:
     files : the :class:`kg.store.LoadedFile` records, for pages that list the loaded files.
     size : number of ordinary worker processes.
     memory_mb : address-space limit of each worker, or ``None``.
+    network : let the workers open sockets (only for ``--allow-host``; see :mod:`kg.server.sandbox`).
     quick_seconds : the reserved worker's budget per job; ``0`` starts no reserved worker.
     """
 
     def __init__(self, snapshot: bytes, files=(), size: int = 2, memory_mb: int | None = None,
-                 start_timeout: float = 120.0, quick_seconds: float = 0.0):
-        self.snapshot, self.files, self.memory_mb = snapshot, list(files), memory_mb
+                 start_timeout: float = 120.0, network: bool = False, quick_seconds: float = 0.0):
+        self.snapshot, self.files, self.memory_mb, self.network = snapshot, list(files), memory_mb, network
         self.quick_seconds = quick_seconds
         self.size = 0
         self.graphs: list[str] = []
@@ -219,7 +222,7 @@ class WorkerPool:
 
     # -- starting and replacing workers ----------------------------------------------------
     def _start(self) -> _Worker:
-        w = _Worker(self.snapshot, self.files, self.memory_mb)
+        w = _Worker(self.snapshot, self.files, self.memory_mb, self.network)
         w.generation = self.generation
         with self._lock:
             self._all.add(w)
