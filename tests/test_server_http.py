@@ -249,7 +249,7 @@ def test_byte_limit_boundary_in_the_writer(kg_store):
 
 
 def test_the_clients_slot_is_held_until_its_answer_is_written(kg_store):
-    """client_limit=1: while a 2 MiB answer is unread the client's next request is 429; once read, 200."""
+    """client_limit=1: while a 16 MiB answer is unread the client's next request is 429; once read, 200."""
     config = ServerConfig(port=0, workers=2, quiet=True, client_limit=1, timeout=20)
     with running_server(kg_store, config) as url:
         sock = socket.socket()
@@ -258,17 +258,23 @@ def test_the_clients_slot_is_held_until_its_answer_is_written(kg_store):
         sock.connect(address(url))
         body = long_literal(21).encode()  # 16 MiB of literal
         sock.sendall(POST + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        assert read_head(sock).startswith("HTTP/1.1 200 ")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(4096)
+        head, got = data.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200 ")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        assert length > 16 * 1024 * 1024
         time.sleep(0.5)
         assert fetch(url, "ASK {}")[0] == 429
-        got = 0
-        while got < 16 * 1024 * 1024:
+        got = bytearray(got)  # (bytes += would copy 16 MiB per 4 KiB read, past the server's write deadline)
+        while len(got) < length:
             data = sock.recv(1 << 20)
             if not data:
                 break
-            got += len(data)
+            got += data
         sock.close()
-        assert got >= 16 * 1024 * 1024
+        assert len(got) == length and json.loads(got)["results"]["bindings"][0]["z"]["value"] == "x" * 8 * 2 ** 21
         deadline = time.monotonic() + 10
         while fetch(url, "ASK {}")[0] != 200:
             assert time.monotonic() < deadline
