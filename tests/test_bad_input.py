@@ -250,3 +250,22 @@ def test_csv_fuzz_through_the_cli(tmp_path, content):
         assert [p.name for p in out_dir.iterdir()] == ["result.html"], result.stderr
         return
     assert_refused(result, "fuzz.csv", out_dir)
+
+
+# -- the network CSV of `kg exposure --edges/--sizes` ------------------------------------------
+@pytest.mark.parametrize("edges, message", [
+    ("exposed,counterparty,amount\nB,A,inf\n".encode(), "edges.csv:2: amount must be a non-negative number, got 'inf'"),
+    ("exposed,counterparty,amount\nB,A,nan\n".encode(), "edges.csv:2: amount must be a non-negative number"),
+    ("exposed,counterparty,amount\nB,A,3,4\n".encode(), "edges.csv:2: more fields than the header's 3 columns"),
+    ("exposed,counterparty,amount\nBé,A,3\n".encode("latin-1"), "edges.csv:2: not UTF-8 text"),
+    ((BAD / "binary.csv").read_bytes(), "edges.csv:1: a NUL byte"),
+    ('exposed,counterparty,amount\nB,"A,3\n'.encode(), "edges.csv:2: malformed CSV: unexpected end of data"),
+])
+def test_network_csv_is_refused_on_one_line(tmp_path, edges, message):
+    (tmp_path / "edges.csv").write_bytes(edges)
+    (tmp_path / "sizes.csv").write_text("entity,size\nA,10\nB,10\n", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = _run(["exposure", "--edges", tmp_path / "edges.csv", "--sizes", tmp_path / "sizes.csv", "--shock", "A"],
+                  out_dir)
+    assert_refused(result, message, out_dir)
