@@ -53,8 +53,9 @@ STATUSES = {"in-force": KG.InForce, "committed": KG.Committed, "intended": KG.In
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 #: The longest field, in bytes of UTF-8 (Python's csv module refuses longer fields by default too).
 MAX_FIELD_BYTES = 128 * 1024
-#: The longest physical line read at once: every column at its longest, plus separators.
-_MAX_LINE_BYTES = MAX_FIELD_BYTES * (len(CSV_COLUMNS) + 2)
+#: The longest physical line read at once (32 fields at their longest), so that a file without
+#: line breaks is never read whole.
+MAX_LINE_BYTES = 4 * 1024 * 1024
 #: Amounts are below this (in currency units): a bound far above any deal (world GDP is about
 #: 10^14 USD) that keeps every amount a finite float for the analyses and pages.
 MAX_AMOUNT = Decimal(10) ** 18
@@ -174,12 +175,12 @@ def text_lines(path: Path, handle) -> Iterator[str]:
     read with a bound so that a file without line breaks is not read whole into memory."""
     line = 0
     while True:
-        raw = handle.readline(_MAX_LINE_BYTES + 1)
+        raw = handle.readline(MAX_LINE_BYTES + 1)
         if not raw:
             return
         line += 1
-        if len(raw) > _MAX_LINE_BYTES:
-            raise InputError(f"{path}:{line}: line longer than {_MAX_LINE_BYTES // 1024} KiB (is this a CSV file?)")
+        if len(raw) > MAX_LINE_BYTES:
+            raise InputError(f"{path}:{line}: line longer than {MAX_LINE_BYTES >> 20} MiB (is this a CSV file?)")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

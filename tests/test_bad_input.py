@@ -103,7 +103,7 @@ def _big_files(root):
         "big-literal.rdf": rdfxml + f"<ex:b>{big}</ex:b></rdf:Description></rdf:RDF>\n",
         "big-tag.rdf": rdfxml + f'<ex:b rdf:resource="http://example.org/{big}"/></rdf:Description></rdf:RDF>\n',
         "big-field.csv": "from,to,kind,source_title\nAcme AI,OpenAI,stake," + "x" * (128 * 1024 + 1) + "\n",
-        "no-line-breaks.csv": "x" * (4 * 1024 * 1024),
+        "no-line-breaks.csv": "x" * (4 * 1024 * 1024 + 1),
     }
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
