@@ -22,7 +22,7 @@ from kg.csvdata import CSV_COLUMNS, csv_to_quads
 from kg.errors import InputError
 
 BAD = DATA / "bad"
-CORPUS = sorted(p for p in BAD.iterdir() if p.name != "README.md")
+CORPUS = sorted(p for p in BAD.iterdir() if p.suffix not in (".md", ".rq"))
 #: Every command that reads the user's data, with what it needs to run; OUT is a file to write.
 COMMANDS = [
     ["info"], ["entities"], ["show", "Oracle"], ["claims"], ["coverage"], ["validate"],
@@ -82,6 +82,10 @@ def test_every_bad_file_is_refused_without_validation(path, out_dir):
     result = _run(["--no-validate", "--data", path, "viz", "-o", "OUT"], out_dir)
     assert_refused(result, path.name, out_dir)
     assert not VALIDATION_HEAD.match(result.stderr)
+
+
+def test_a_query_file_that_is_not_utf8_is_one_line(out_dir):
+    assert_refused(_run(["query", BAD / "not-utf8.rq"], out_dir), "not-utf8.rq:1: not UTF-8 text (byte 0xe9)", out_dir)
 
 
 def test_a_missing_file_is_one_line(out_dir):
