@@ -80,7 +80,7 @@ def test_on_a_full_disk(tmp_path, monkeypatch):
         assert list((tmp_path / "full").iterdir()) == []
     finally:
         if full is not None:
-            subprocess.run(["umount", str(full)], check=True)
+            subprocess.run(["umount", str(full)], check=False)
 
 
 def test_full_standard_output_is_one_line(tmp_path):
@@ -105,7 +105,7 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
     """)
     child = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
             assert child.poll() is None and time.monotonic() < deadline, "no temporary file appeared"
             time.sleep(0.05)
