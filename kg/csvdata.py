@@ -24,7 +24,7 @@ __all__ = ["csv_to_quads", "text_lines", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KIN
 #: licensee → licensor, payer → payee, dependent → provider, acquirer → acquiree,
 #: substitute → incumbent, subject → analogue).
 CSV_COLUMNS = ("from", "to", "kind", "amount", "currency", "qualifier", "date", "source_title", "source_url",
-               "status", "label")
+               "status", "label") + ("id", "same_deal_as", "part_of")  # the last three: kg.restatements
 REQUIRED_COLUMNS = ("from", "to", "kind", "source_title")
 
 KINDS = {

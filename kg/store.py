@@ -13,8 +13,9 @@ from typing import Iterable, Mapping
 import pyoxigraph as ox
 
 from kg.errors import InputError, ParseError, QueryError
+from kg.queries import star_order
 from kg.resources import data_dir, ontology_dir
-from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
+from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, PREFIXES, RDF, SRC, USER_GRAPH_BASE, XSD
 
 __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store", "rdf_format", "to_python", "to_term",
            "RDF_FORMATS"]
@@ -22,6 +23,7 @@ __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store",
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
     ".trig": ox.RdfFormat.TRIG,
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
@@ -62,7 +64,8 @@ class KGStore:
     """The loaded dataset: an Oxigraph store whose default graph is the union of named graphs.
 
     Every read goes through :meth:`select` (or :meth:`construct`/:meth:`ask`), with values
-    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted.
+    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted,
+    and the project's prefixes (:data:`kg.vocab.PREFIXES`) predeclared.
     """
 
     store: ox.Store = field(default_factory=ox.Store)
@@ -74,10 +77,28 @@ class KGStore:
     def _run(self, sparql: str, bindings: Mapping[str, object] | None):
         subs = {ox.Variable(k): to_term(v) for k, v in (bindings or {}).items() if v is not None}
         try:
-            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None,
+                                    prefixes=PREFIXES)
         except SyntaxError as exc:
-            raise QueryError(f"bad SPARQL: {exc}") from None
+            from kg.queries import unknown_prefix_message
+
+            raise QueryError(f"bad SPARQL: {unknown_prefix_message(sparql) or exc}") from None
         except RuntimeError as exc:
+            if subs and "SELECT projection" in str(exc):
+                return self._run_with_values(sparql, subs)
+            raise QueryError(str(exc)) from None
+
+    def _run_with_values(self, sparql: str, subs: dict):
+        """Oxigraph substitutes only variables that the SELECT projects; a parameter that a
+        user's query does not select is bound by a ``VALUES`` block (built from the terms)
+        first inside the WHERE pattern instead, which joins it with the whole pattern alike."""
+        from kg.queries import values_block
+        from kg.remote import bind_values
+
+        text = bind_values(sparql, [values_block(var.value, [term]) for var, term in subs.items()])
+        try:
+            return self.store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
+        except (SyntaxError, RuntimeError) as exc:
             raise QueryError(str(exc)) from None
 
     def select(self, sparql: str, bindings: Mapping[str, object] | None = None) -> list[dict]:
@@ -85,7 +106,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return [{n: to_python(sol[n]) for n in names} for sol in result]
 
     def select_terms(self, sparql: str, bindings: Mapping[str, object] | None = None):
@@ -93,7 +114,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return names, [[sol[n] for n in names] for sol in result]
 
     def ask(self, sparql: str, bindings: Mapping[str, object] | None = None) -> bool:
@@ -274,7 +295,9 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
     if bundled:
         for path in sorted(data_dir().glob("*.trig")):
             kg.load_file(path, bundled=True)
-    user = [kg.load_file(Path(p)) for p in data]
+    from kg.loading import load_user_files
+
+    user = load_user_files(kg, data)  # read every file, then resolve the CSVs' names
     if derive or validate:
         kg.derive()
     if validate and user:
