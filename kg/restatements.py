@@ -156,6 +156,10 @@ def link_restatements(kg, tables, loaded) -> list[str]:
             "qualifiers": []})
         if r["qualifier"] and r["qualifier"] not in info["qualifiers"]:
             info["qualifiers"].append(r["qualifier"])
+        for key in ("label", "source"):  # of several, the first in order: the same words every run
+            value = r["label" if key == "label" else "sourceTitle"]
+            if value and (info[key] is None or str(value) < str(info[key])):
+                info[key] = value
     parties: dict[str, list[tuple[str, str, str]]] = {}
     for key, rels in deals.items():
         for rel in rels:
