@@ -70,8 +70,12 @@ def _rel_iri(table, index: int) -> str:
 def _targets(table, index: int, column: str) -> list[str]:
     """The relationship IRIs a row's ``same_deal_as`` or ``part_of`` names."""
     value = table.rows[index].get(column, "")
+    if not value:
+        return []
     where = f"{table.path}:{table.lines[index]}"
-    ids = {row.get("id"): i for i, row in table.rows.items() if row.get("id")}
+    ids = table.__dict__.get("_ids")
+    if ids is None:  # once per file
+        ids = table._ids = {row.get("id"): i for i, row in table.rows.items() if row.get("id")}
     out = []
     for item in (v.strip() for v in value.replace("|", ";").split(";")):
         if not item or (column == "same_deal_as" and item.casefold() in SEPARATE):
