@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -95,38 +96,92 @@ def layer_option(default: str = "all"):
     )
 
 
-def emit(text: str) -> None:
-    """Data goes to stdout (messages go to stderr with ``click.echo(..., err=True)``)."""
-    click.echo(text, nl=False)
+def emit(text: str | bytes) -> None:
+    """Data goes to stdout (messages go to stderr with ``click.echo(..., err=True)``); a full
+    disk or a failing device there is one line and exit 1 (click handles a closed pipe)."""
+    import errno
+
+    try:
+        click.echo(text, nl=False)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        raise click.ClickException(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + rename), never overwriting a file
-    without ``--force`` or a confirmation at a terminal."""
+    """Write ``data`` to ``path`` atomically (temp file + rename) with the permissions the
+    user's umask gives a new file, never overwriting a file without ``--force`` or a
+    confirmation at a terminal.
+
+    Every failure is one line and exit 1, with nothing left behind: a missing directory, a
+    directory as ``path``, no permission, a full disk, SIGINT or SIGTERM while writing (the
+    temporary file is removed, the target left as it was)."""
     import os
     import tempfile
 
     path = Path(path)
+    if path.is_dir():
+        raise click.ClickException(f"{path} is a directory; name a file to write")
     if path.exists() and not force:
         if sys.stdin.isatty() and sys.stderr.isatty():
             click.confirm(f"{path} exists; overwrite it?", abort=True, err=True)
         else:
             raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    parent = path.parent
+    if not parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: no directory {parent}")
     from kg.exports import file_mode
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    mode = file_mode(path)  # the user's umask, or the permissions of the file overwritten
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with _terminated_on_sigterm():
+            os.fchmod(fd, file_mode(path))  # the user's umask, or the permissions of the file overwritten
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    except _Terminated:
+        Path(tmp).unlink(missing_ok=True)
+        click.echo(f"Error: stopped by SIGTERM; {path} was not written", err=True)
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class _Terminated(SystemExit):
+    """SIGTERM arrived while a file was being written (exit status 128 + 15, as the shell's)."""
+
+
+@contextmanager
+def _terminated_on_sigterm():
+    """Turn SIGTERM into :class:`_Terminated` for the block, so that clean-up code runs; only in
+    the main thread, and only where SIGTERM has its default action (a server's own handler or an
+    ignored SIGTERM stays as it was)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Terminated(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class KGGroup(click.Group):
@@ -419,7 +474,7 @@ def query(session, name_or_file, params, list_only, fmt):
 @click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "rdfxml", "graphml", "gexf")),
               default=None, help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of "
                                  "`kg viz`). Default: the one OUTPUT's suffix names, else trig.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--exposure", metavar="NAME", help="graphml/gexf: add each actor's impact, loss and round if NAME fails.")
 @layer_option()
@@ -458,7 +513,7 @@ def export(session, fmt, output, force, exposure, layer):
         write_atomic(output, data, force=force)
         click.echo(f"wrote {output}", err=True)
     else:
-        sys.stdout.buffer.write(data)
+        emit(data)
 
 
 def _register_extensions() -> None:

@@ -279,7 +279,7 @@ def _build_view(kg, layer: str = "all", channels=None, *, include: Iterable[str]
                 "rel": rec["rel"], "kind": rec["kind"], "channel": ch, "amount": rec["amount"],
                 "exposure_usd": exposure, "qualifiers": rec["qualifiers"], "status": rec["status"],
                 "sources": rec["sources"], "layer": rec["layer"], "weight": weight, "basis": basis,
-                "also": rec["also"], "fx": rec["fx"]}))
+                "also": rec["also"], "fx": rec["fx"], "factor": factor, "included": rec["rel"] in include}))
     for u, v, _, _ in batch:
         _ensure_node(g, u)
         _ensure_node(g, v)
