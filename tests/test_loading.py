@@ -351,3 +351,18 @@ def test_converted_leg_names_its_rate_in_json(invoke, tmp_path):
     assert rels[REL + "eur-1"] == (pytest.approx(1.08e9), "EUR at 1.08 USD per EUR (2025-09-30, ECB reference rate)")
     assert rels[REL + "eur-2"] == (2e9, None)
     assert cycle["round_trip"] == pytest.approx(1.08e9)
+
+
+def test_economic_model_reads_a_non_usd_figure_through_the_fx_table(tmp_path):
+    """The economic model's financials (kg.analysis.economic.read_financials): a EUR 2B
+    revenue is an error without --fx and US$2.16B at 1.08 USD per EUR with it."""
+    from kg.analysis.economic import read_financials
+    from kg.fx import read_fx
+
+    rels = _write(tmp_path, "deals.csv", ZETA_CSV)
+    figs = _write(tmp_path, "sizes.csv", FIG_HEAD + "\nZeta Labs,revenue,2000000000,EUR,,,FY2024,Zeta annual report,\n")
+    kg = load_store([figs, rels])
+    with pytest.raises(InputError, match=r"states 2000000000 EUR, which cannot be summed with US dollars"):
+        read_financials(kg)
+    kg.fx = read_fx(_write(tmp_path, "fx.csv", "currency,usd_per_unit,date,source\nEUR,1.08,2024-12-31,ECB\n"))
+    assert read_financials(kg)[KGR + "user/Zeta-Labs"].revenue.value == pytest.approx(2.16e9)
