@@ -366,3 +366,20 @@ def test_economic_model_reads_a_non_usd_figure_through_the_fx_table(tmp_path):
         read_financials(kg)
     kg.fx = read_fx(_write(tmp_path, "fx.csv", "currency,usd_per_unit,date,source\nEUR,1.08,2024-12-31,ECB\n"))
     assert read_financials(kg)[KGR + "user/Zeta-Labs"].revenue.value == pytest.approx(2.16e9)
+
+
+def test_new_actor_with_a_figures_file_is_not_on_defaults(invoke, tmp_path):
+    """Oracle buys US$1B of cloud services from the new actor Zeta Labs (in force). Its figures
+    file: equity US$5B, revenue US$2B, operating income US$0.4B (FY2025). If Oracle fails, the
+    economic model has Zeta lose its margin on the payments: 0.4/2 = 0.2 × US$1B = US$0.2B,
+    against its equity: h = 0.2/5 = 0.04 (basis amount, capacity from equity, nothing imputed)."""
+    rels = _write(tmp_path, "zeta.csv", HEAD + "\nOracle,Zeta Labs,cloud-services,1000000000,USD,,2025,Desk,,in-force\n")
+    figs = _write(tmp_path, "zsizes.csv", FIG_HEAD + "\nZeta Labs,equity,5000000000,USD,,2025-06-30,,Zeta report,\n"
+                  "Zeta Labs,revenue,2000000000,USD,,,FY2025,Zeta report,\n"
+                  "Zeta Labs,operating-income,400000000,USD,,,FY2025,Zeta report,\n")
+    res = invoke("--data", rels, "--data", figs, "exposure", "--shock", "Oracle", "--format", "json")
+    assert res.exit_code == 0, res.output
+    zeta = next(r for r in json.loads(res.stdout)["losses"] if r["id"] == KGR + "user/Zeta-Labs")
+    assert (zeta["capacity_usd"], zeta["capacity_basis"], zeta["margin"]) == (5e9, "equity", pytest.approx(0.2))
+    assert zeta["loss_usd"] == pytest.approx(0.2e9) and zeta["h"] == pytest.approx(0.04)
+    assert zeta["imputed"] is False and zeta["basis"] == "amount"
