@@ -117,13 +117,15 @@ def read_financials(kg, layer: str = "all") -> dict[str, Financials]:
     """Each actor's revenue, operating income, equity, cash needs and net loss from the graph's
     ``kg:FinancialFigure``s (named query ``analysis-figures``), and its capacity."""
     from kg.analysis.view import _layer_binding
+    from kg.fx import usd_amount
 
     figs: dict[str, dict[str, dict]] = {}
     for r in kg.select(load_query("analysis-figures").text, _layer_binding(layer)):
-        if r["currency"] != "USD":
+        usd, _ = usd_amount(kg, r["figure"], r["value"], r["currency"])  # non-USD: --fx or an error
+        if usd is None:
             continue
         rec = figs.setdefault(r["actor"], {}).setdefault(r["figure"], {
-            "metric": r["metric"], "value": float(r["value"]), "source": r["source"], "period": r["period"], "q": []})
+            "metric": r["metric"], "value": usd, "source": r["source"], "period": r["period"], "q": []})
         if r["qualifier"] and r["qualifier"] not in rec["q"]:
             rec["q"].append(r["qualifier"])
     out: dict[str, Financials] = {}
