@@ -375,7 +375,19 @@ def _spec(em: EconomicModel) -> dict:
             elif t and t.end:
                 drawn_kind[k] = 2
     wkeys = sorted(keys, key=keys.get)
-    spec = {"cat": cat, "a": a, "qlo": qlo, "qhi": qhi, "hap_kind": hap_kind, "hap_val": hap_val, "sc": sc,
+    # qualitative weights between the same two actors combine as independent losses,
+    # 1 − Π(1 − w), carried by the pair's first edge
+    qgroup = np.full(m, -1, dtype=np.int64)
+    qfirst = np.zeros(m, dtype=bool)
+    pairs: dict = {}
+    for k, e in enumerate(em.edges):
+        if cat[k] in (_QUAL, _ACQQ):
+            g = pairs.get((e.u, e.v))
+            if g is None:
+                g = pairs[(e.u, e.v)] = len(pairs)
+                qfirst[k] = True
+            qgroup[k] = g
+    spec = {"qgroup": qgroup, "qfirst": qfirst, "nq": len(pairs),"cat": cat, "a": a, "qlo": qlo, "qhi": qhi, "hap_kind": hap_kind, "hap_val": hap_val, "sc": sc,
             "elapsed": elapsed, "ylo": ylo, "yhi": yhi, "yval": yval, "ydefault": ydefault, "drawn_kind": drawn_kind,
             "margin": margin, "per_year": per_year, "has_cap": has_cap, "wkey": wkey, "members": members,
             "wkeys": wkeys, "rows": np.array([e.v for e in em.edges], dtype=np.int64)}
@@ -460,7 +472,12 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
     mem = cat == _MEM
     lam[mem] = (model.weight("membership") / sp_["members"][mem])[:, None]
     ql = (cat == _QUAL) | (cat == _ACQQ)
-    lam[ql] = qw[ql] * hap[ql] * sc[ql]
+    if ql.any():
+        w = np.clip(qw[ql] * hap[ql] * sc[ql], 0.0, 1.0 - 1e-7)
+        logs = np.zeros((sp_["nq"], W))
+        np.add.at(logs, sp_["qgroup"][ql], np.log1p(-w))
+        combined = -np.expm1(logs)
+        lam[ql] = np.where(sp_["qfirst"][ql][:, None], combined[sp_["qgroup"][ql]], 0.0)
     amt_mask = (cat == _REV) | (cat == _SUP) | (cat == _EQ) | (cat == _FUND) | (cat == _ACQ)
     if amt_mask.any():
         idx = np.flatnonzero(amt_mask)

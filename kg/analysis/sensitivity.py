@@ -6,6 +6,7 @@ base point run: how many of the base top 10 (the shocked actor excluded) leave i
 change of h and whose, and the largest change of a USD loss and whose.
 
     python -m kg.analysis.sensitivity [--shock OpenAI] [--format markdown|json]
+    python -m kg.analysis.sensitivity --stability [--samples 2000]   # band drift between seeds 1–5
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import json
 from dataclasses import replace
 
-__all__ = ["sensitivity", "main"]
+__all__ = ["sensitivity", "stability", "main"]
 
 _FIXED = {  # assumptions without a sampled range, varied over the documented alternatives
     "about-spread": (0.0, 0.2),
@@ -88,6 +89,22 @@ def sensitivity(kg, shock: str, layer: str = "all") -> list[dict]:
     return rows
 
 
+def stability(kg, shock: str, samples: int, seeds=range(1, 6), layer: str = "all") -> list[dict]:
+    """How far each actor's p5, p50 and p95 of h move between runs with different seeds."""
+    from kg.analysis.exposure import rank_exposure
+    from kg.analysis.model import load_model
+    from kg.analysis.view import build_view
+
+    model = load_model(kg)
+    view = build_view(kg, layer, model=model)
+    by: dict[str, list] = {}
+    for s in seeds:
+        for r in rank_exposure(kg, shock, model=model, view=view, layer=layer, samples=samples, seed=s).rows:
+            by.setdefault(r.label, []).append(r.bands["h"])
+    return [{"actor": a, **{q: max(b[q] for b in bs) - min(b[q] for b in bs) for q in ("p5", "p50", "p95")}}
+            for a, bs in by.items()]
+
+
 def _markdown(rows) -> str:
     from kg.output import format_amount
 
@@ -112,8 +129,22 @@ def main(argv=None) -> None:
     ap.add_argument("--shock", default="OpenAI")
     ap.add_argument("--layer", default="all")
     ap.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    ap.add_argument("--stability", action="store_true", help="band drift between seeds 1-5 instead")
+    ap.add_argument("--samples", type=int, default=None, help="samples for --stability (default: the model's)")
     args = ap.parse_args(argv)
     kg = load_store()
+    if args.stability:
+        from kg.analysis.model import load_model
+
+        n = args.samples or int(load_model(kg).param("samples"))
+        rows = sorted(stability(kg, resolve(kg, args.shock), n, layer=args.layer), key=lambda r: -max(r["p5"], r["p95"]))
+        if args.format == "json":
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        print(f"| actor | p5 moves by | p50 moves by | p95 moves by |  ({n} samples, seeds 1–5)\n|---|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['actor']} | {r['p5']:.3f} | {r['p50']:.3f} | {r['p95']:.3f} |")
+        return
     rows = sensitivity(kg, resolve(kg, args.shock), args.layer)
     print(json.dumps(rows, indent=2, ensure_ascii=False) if args.format == "json" else _markdown(rows), end="")
 
