@@ -37,8 +37,8 @@ def sources(session, layer, fmt):
     from kg.sources import list_sources
 
     rows = list_sources(session.store, None if layer == "all" else layer, session.lang)
-    if fmt == "json":
-        return emit(render(rows, "json"))
+    if fmt in ("json", "jsonl"):
+        return emit(render(rows, fmt))
     flat = [{**r, "by": _by(r)} for r in rows]
     if fmt == "csv":
         return emit(render(flat, "csv", columns=_CSV_COLUMNS))

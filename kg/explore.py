@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kg.entities import label_of, resolve
 from kg.errors import InputError, QueryError
-from kg.queries import load_query
+from kg.queries import list_queries, load_query, with_prefixes
 from kg.vocab import KG
 
 __all__ = [
@@ -194,9 +194,9 @@ def _concept(kg, value: str, *schemes: str) -> str:
     raise InputError(f"unknown value {value!r}; expected one of {', '.join(sorted(table))}")
 
 
-def coverage(kg) -> list[dict]:
-    """Every paragraph of each source with its claims (section → paragraphs → claims)."""
-    rows = kg.select(load_query("coverage").text)
+def coverage(kg, source: str | None = None) -> list[dict]:
+    """Every paragraph of each source (or of ``source``, an IRI) with its claims."""
+    rows = kg.select(load_query("coverage").text, {"source": source})
     return [
         {
             "section": r["section"], "line": r["line"], "paragraph_kind": r["paragraph_kind"],
@@ -224,11 +224,26 @@ def run_named_query(kg, name_or_path: str, params: dict[str, str]):
         raise QueryError(f"query {query.name!r} needs parameter(s): {', '.join(missing)}")
     bindings = {name: bind_value(kg, declared[name].type, value) for name, value in params.items()}
     form = query.form
+    named = list_queries().get(query.name)
+    if named is not None and named.path == query.path:
+        return form, _run_form(kg, form, query.text, bindings)
+    # A user's file: the project's prefixes are predeclared (the embedded store does so itself;
+    # a remote one gets them declared on the query's first line), errors name the file.
+    from kg.store import KGStore
+
+    text = query.text if isinstance(kg, KGStore) else with_prefixes(query.text)
+    try:
+        return form, _run_form(kg, form, text, bindings)
+    except QueryError as exc:
+        raise QueryError(f"{query.path}: {exc}") from None
+
+
+def _run_form(kg, form: str, text: str, bindings: dict):
     if form == "SELECT":
-        return form, kg.select(query.text, bindings)
+        return kg.select(text, bindings)
     if form == "ASK":
-        return form, kg.ask(query.text, bindings)
-    return form, kg.construct(query.text, bindings)
+        return kg.ask(text, bindings)
+    return kg.construct(text, bindings)
 
 
 def bind_value(kg, ptype: str, value: str):

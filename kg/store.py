@@ -13,8 +13,9 @@ from typing import Iterable, Mapping
 import pyoxigraph as ox
 
 from kg.errors import InputError, ParseError, QueryError
+from kg.queries import star_order
 from kg.resources import data_dir, ontology_dir
-from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
+from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, PREFIXES, RDF, SRC, USER_GRAPH_BASE, XSD
 
 __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store", "rdf_format", "to_python", "to_term",
            "RDF_FORMATS"]
@@ -63,7 +64,8 @@ class KGStore:
     """The loaded dataset: an Oxigraph store whose default graph is the union of named graphs.
 
     Every read goes through :meth:`select` (or :meth:`construct`/:meth:`ask`), with values
-    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted.
+    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted,
+    and the project's prefixes (:data:`kg.vocab.PREFIXES`) predeclared.
     """
 
     store: ox.Store = field(default_factory=ox.Store)
@@ -75,10 +77,28 @@ class KGStore:
     def _run(self, sparql: str, bindings: Mapping[str, object] | None):
         subs = {ox.Variable(k): to_term(v) for k, v in (bindings or {}).items() if v is not None}
         try:
-            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None,
+                                    prefixes=PREFIXES)
         except SyntaxError as exc:
-            raise QueryError(f"bad SPARQL: {exc}") from None
+            from kg.queries import unknown_prefix_message
+
+            raise QueryError(f"bad SPARQL: {unknown_prefix_message(sparql) or exc}") from None
         except RuntimeError as exc:
+            if subs and "SELECT projection" in str(exc):
+                return self._run_with_values(sparql, subs)
+            raise QueryError(str(exc)) from None
+
+    def _run_with_values(self, sparql: str, subs: dict):
+        """Oxigraph substitutes only variables that the SELECT projects; a parameter that a
+        user's query does not select is bound by a ``VALUES`` block (built from the terms)
+        first inside the WHERE pattern instead, which joins it with the whole pattern alike."""
+        from kg.queries import values_block
+        from kg.remote import bind_values
+
+        text = bind_values(sparql, [values_block(var.value, [term]) for var, term in subs.items()])
+        try:
+            return self.store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
+        except (SyntaxError, RuntimeError) as exc:
             raise QueryError(str(exc)) from None
 
     def select(self, sparql: str, bindings: Mapping[str, object] | None = None) -> list[dict]:
@@ -86,7 +106,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return [{n: to_python(sol[n]) for n in names} for sol in result]
 
     def select_terms(self, sparql: str, bindings: Mapping[str, object] | None = None):
@@ -94,7 +114,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return names, [[sol[n] for n in names] for sol in result]
 
     def ask(self, sparql: str, bindings: Mapping[str, object] | None = None) -> bool:
@@ -284,6 +304,10 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
         from kg.validate import validate_store
 
         validate_store(kg, graphs=[g for f in user for g in f.graphs])
+    if user:  # with or without SHACL: the pages and tables read these as numbers
+        from kg.validate import check_numbers
+
+        check_numbers(kg, user)
     return kg
 
 

@@ -150,8 +150,36 @@ def _query(kg, job):
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.get("named_graphs") or []]
     else:
         kwargs["use_default_graph_as_union"] = job.get("union", True)
-    result = _parse(lambda: kg.store.query(job["text"], **kwargs))
-    return _answer(result, job)
+    from kg.vocab import PREFIXES  # predeclared for users' queries; a query's own PREFIX wins
+
+    result = _parse(lambda: kg.store.query(job["text"], prefixes=PREFIXES, **kwargs), job["text"])
+    return _answer(_StarOrder.of(result, job["text"]), job)
+
+
+class _StarOrder:
+    """A ``SELECT *`` result with its columns in the order the query names the variables
+    (Oxigraph sorts them: ``o, p, s``); see :func:`kg.queries.star_order`."""
+
+    def __init__(self, result, names):
+        import pyoxigraph as ox
+
+        self._result, self._names = result, names
+        self.variables = [ox.Variable(n) for n in names]
+
+    @classmethod
+    def of(cls, result, text: str):
+        import pyoxigraph as ox
+
+        from kg.queries import star_order
+
+        if not isinstance(result, ox.QuerySolutions):
+            return result
+        names = [v.value for v in result.variables]
+        order = star_order(text, names)
+        return result if order == names else cls(result, order)
+
+    def __iter__(self):
+        return ([sol[n] for n in self._names] for sol in self._result)
 
 
 def _named(kg, job):
@@ -255,13 +283,18 @@ def _answer(result, job):
     return ("ok", job["content_type"], body, {"X-KG-Result-Rows": str(rows)})
 
 
-def _parse(run):
-    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column."""
+def _parse(run, query: str | None = None):
+    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column (and, for
+    an undeclared prefix, the prefix and the known ones instead of Oxigraph's grammar dump)."""
+    from kg.queries import unknown_prefix_message
     from kg.server.errors import HTTPError
 
     try:
         return run()
     except SyntaxError as exc:
+        hint = unknown_prefix_message(query) if query else None
+        if hint:
+            raise HTTPError(400, f"bad SPARQL: {hint}", error="bad SPARQL") from None
         text = str(exc)
         m = _SYNTAX.match(text)
         if not m:
