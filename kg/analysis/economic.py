@@ -118,12 +118,19 @@ def read_financials(kg, layer: str = "all") -> dict[str, Financials]:
     ``kg:FinancialFigure``s (named query ``analysis-figures``), and its capacity."""
     from kg.analysis.view import _layer_binding
 
+    from kg.fx import usd_amount
+
     figs: dict[str, dict[str, dict]] = {}
     for r in kg.select(load_query("analysis-figures").text, _layer_binding(layer)):
-        if r["currency"] != "USD":
-            continue
-        rec = figs.setdefault(r["actor"], {}).setdefault(r["figure"], {
-            "metric": r["metric"], "value": float(r["value"]), "source": r["source"], "period": r["period"], "q": []})
+        rec = figs.get(r["actor"], {}).get(r["figure"])
+        if rec is None:
+            # a figure in another currency is converted with the --fx rate, or it is an error
+            value, fx = usd_amount(kg, r["figure"], r["value"], r["currency"])
+            if value is None:
+                continue
+            rec = figs.setdefault(r["actor"], {}).setdefault(r["figure"], {
+                "metric": r["metric"], "value": value, "source": r["source"], "period": r["period"], "q": [],
+                "fx": fx})
         if r["qualifier"] and r["qualifier"] not in rec["q"]:
             rec["q"].append(r["qualifier"])
     out: dict[str, Financials] = {}
