@@ -40,8 +40,8 @@ def sources(session, layer, fmt):
     if fmt == "json":
         return emit(render(rows, "json"))
     flat = [{**r, "by": _by(r)} for r in rows]
-    if fmt == "csv":
-        return emit(render(flat, "csv", columns=_CSV_COLUMNS))
+    if fmt in ("csv", "jsonl"):
+        return emit(render(flat, fmt, columns=_CSV_COLUMNS))
     table = [{"source": r["short_title"], "by": r["by"], "date": r["date"], "layer": r["layer"],
               "claims": r["claims"], "rels": r["relationships"], "figures": r["figures"], "cited": r["cited_by"],
               "url": r["url"], "slug": r["slug"]} for r in flat]
@@ -56,8 +56,8 @@ def show_source_text(session, name: str, fmt: str) -> str:
     data = show_source(session.store, name, session.lang)
     if fmt == "json":
         return render(data, "json")
-    if fmt == "csv":
-        return render(data["items"], "csv", columns=["what", "kind", "line", "text", "id"])
+    if fmt in ("csv", "jsonl"):
+        return render(data["items"], fmt, columns=["what", "kind", "line", "text", "id"])
     out = [f"{data['short_title']}  <{data['id']}>", f"layer: {data['layer']}"]
     for key, title in (("title", "title"), ("title_zh", "title (zh-Hant)"), ("label_zh" if session.lang == "en" else "label",
                                                                              "also")):

@@ -29,7 +29,7 @@ def test_every_analysis_option_is_documented():
 
     # The output options every row command shares are documented once, in docs/cli.md.
     shared = ("--format", "--wide", "--no-headers")
-    cli_doc = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+    cli_doc = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     for opt in shared:
         assert f"`{opt}" in cli_doc, opt
     for name in ("chains", "cycles", "exposure", "domino", "scenarios", "audit"):

@@ -219,8 +219,9 @@ def test_every_row_command_writes_csv_without_headers(invoke, name):
 
 def test_cycles_show_the_qualifier_and_status_of_every_leg(invoke):
     """Nvidia's investment in OpenAI is "up to" US$100B and only intended (context layer);
-    Oracle's GB200 purchase from Nvidia "about" US$40B: the first cycle (Nvidia → OpenAI →
-    Oracle → Nvidia, round trip its smallest leg) says so, as its JSON lines do."""
+    Oracle's GB200 purchase from Nvidia "about" US$40B (committed; the article's chip supply on
+    the same leg, in force, states no amount): the first cycle (Nvidia → OpenAI → Oracle →
+    Nvidia, round trip its smallest leg) says so, as its JSON lines do."""
     out = invoke("cycles", "--wide").stdout
     first = out.splitlines()[2]
     assert "Nvidia → OpenAI → Oracle → Nvidia" in first
@@ -229,7 +230,7 @@ def test_cycles_show_the_qualifier_and_status_of_every_leg(invoke):
     legs = [json.loads(line) for line in invoke("cycles", "--format", "jsonl").stdout.splitlines()[:3]]
     assert [(leg["amount"], leg["qualifiers"], leg["statuses"]) for leg in legs] == [
         (100_000_000_000, "up-to", "intended"), (300_000_000_000, "exact", "committed"),
-        (40_000_000_000, "about", "committed")]
+        (40_000_000_000, "about", "committed,in-force")]
 
 
 def test_wide_shows_full_values(invoke):
