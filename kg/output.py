@@ -19,7 +19,7 @@ ROW_FORMATS = ("jsonl", "csv")
 PLAIN_STATUSES = ("in-force", "committed")
 
 _GAP = 2  # spaces between table columns
-_MIN_TEXT = 6  # a text column is cut to no less than this (or its header's width)
+_MIN_TEXT = 10  # a text column is cut to no less than this (or its header's width): short values stay whole
 
 
 class Settings:
@@ -159,7 +159,7 @@ def fit_widths(widths: list[int], heads: list[int], numeric: list[bool], width: 
     """Column widths whose line (columns and the gaps between them) fits ``width``.
 
     The widest text column loses one display column at a time, down to its header's width (at
-    least six; numbers are never cut). When that is not enough, the rightmost columns are left
+    least ten; numbers are never cut). When that is not enough, the rightmost columns are left
     out (the list returned is shorter) until the rest fits; the first column always stays.
     """
     floor = [w if num else min(w, max(h, _MIN_TEXT)) for w, h, num in zip(widths, heads, numeric)]

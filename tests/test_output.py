@@ -48,10 +48,14 @@ def test_fit_widths_cuts_the_widest_text_column_first():
 
 
 def test_fit_widths_never_cuts_a_number_or_below_the_header():
-    """To fit 20: the text column stops at its header's 8 (1 + 2 + 8 + 2 + 12 = 25 > 20),
-    numbers keep their 12, so the last column (the number) is left out: 1 + 2 + 8 = 11 ≤ 20,
-    and the text column then gets the room back: min(30, 20 − 1 − 2) = 17."""
+    """To fit 20: the text column stops at ten (its header is 8; 1 + 2 + 10 + 2 + 12 = 27 > 20),
+    numbers keep their 12, so the last column (the number) is left out: 1 + 2 + 10 = 13 ≤ 20,
+    and the text column then gets the room back: min(30, 20 − 1 − 2) = 17. A 14-wide header
+    is its column's floor: [1, 30, 3] fits 22 as 1 + 2 + 14 + 2 + 3; in 19 the 3 is left out
+    and the text gets 19 − 1 − 2 = 16."""
     assert fit_widths([1, 30, 12], [1, 8, 5], [True, False, True], 20) == [1, 17]
+    assert fit_widths([1, 30, 3], [1, 14, 3], [True, False, True], 19) == [1, 16]
+    assert fit_widths([1, 30, 3], [1, 14, 3], [True, False, True], 22) == [1, 14, 3]
 
 
 def test_table_fits_the_width_and_marks_what_it_cut():
