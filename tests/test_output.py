@@ -258,3 +258,25 @@ def test_info_with_a_long_data_path_fits(invoke, tmp_path):
     assert str(deep)[:30] in res.stdout and str(deep) not in res.stdout and "…" in res.stdout
     wide = invoke("--data", deep / "deals.csv", "info", "--wide", env={"COLUMNS": "100"})
     assert str(deep / "deals.csv") in wide.stdout
+
+
+@pytest.mark.parametrize("value, shown", [
+    (K + "Oracle", "kgr:Oracle"),
+    (K + "rel/article-oracle-openai-contract", "rel:article-oracle-openai-contract"),  # rel: is longer than kgr:
+    ("https://w3id.org/ai-capital-kg/ontology#ArticleLayer", "kg:ArticleLayer"),
+    (K + "rel/a/b", K + "rel/a/b"),  # not a plain local name
+    ("https://example.org/x", "https://example.org/x"),
+    ("Oracle", "Oracle"),
+    (42, 42),
+])
+def test_compact_iri(value, shown):
+    from kg.output import compact_iri
+
+    assert compact_iri(value) == shown
+
+
+def test_query_tables_show_prefixed_names_and_csv_whole_iris(invoke):
+    table = invoke("query", "entities", "--wide").stdout
+    csv_out = invoke("query", "entities", "--format", "csv").stdout
+    assert re.search(r"^kg:Company\s+kgr:Oracle\s+Oracle\s", table, re.M)
+    assert K + "Oracle" not in table and K + "Oracle" in csv_out
