@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -95,38 +96,92 @@ def layer_option(default: str = "all"):
     )
 
 
-def emit(text: str) -> None:
-    """Data goes to stdout (messages go to stderr with ``click.echo(..., err=True)``)."""
-    click.echo(text, nl=False)
+def emit(text: str | bytes) -> None:
+    """Data goes to stdout (messages go to stderr with ``click.echo(..., err=True)``); a full
+    disk or a failing device there is one line and exit 1 (click handles a closed pipe)."""
+    import errno
+
+    try:
+        click.echo(text, nl=False)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        raise click.ClickException(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def write_atomic(path: str | Path, data: str | bytes, force: bool = False) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + rename), never overwriting a file
-    without ``--force`` or a confirmation at a terminal."""
+    """Write ``data`` to ``path`` atomically (temp file + rename) with the permissions the
+    user's umask gives a new file, never overwriting a file without ``--force`` or a
+    confirmation at a terminal.
+
+    Every failure is one line and exit 1, with nothing left behind: a missing directory, a
+    directory as ``path``, no permission, a full disk, SIGINT or SIGTERM while writing (the
+    temporary file is removed, the target left as it was)."""
     import os
     import tempfile
 
     path = Path(path)
+    if path.is_dir():
+        raise click.ClickException(f"{path} is a directory; name a file to write")
     if path.exists() and not force:
         if sys.stdin.isatty() and sys.stderr.isatty():
             click.confirm(f"{path} exists; overwrite it?", abort=True, err=True)
         else:
             raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    parent = path.parent
+    if not parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: no directory {parent}")
     from kg.exports import file_mode
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    mode = file_mode(path)  # the user's umask, or the permissions of the file overwritten
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with _terminated_on_sigterm():
+            os.fchmod(fd, file_mode(path))  # the user's umask, or the permissions of the file overwritten
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    except _Terminated:
+        Path(tmp).unlink(missing_ok=True)
+        click.echo(f"Error: stopped by SIGTERM; {path} was not written", err=True)
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class _Terminated(SystemExit):
+    """SIGTERM arrived while a file was being written (exit status 128 + 15, as the shell's)."""
+
+
+@contextmanager
+def _terminated_on_sigterm():
+    """Turn SIGTERM into :class:`_Terminated` for the block, so that clean-up code runs; only in
+    the main thread, and only where SIGTERM has its default action (a server's own handler or an
+    ignored SIGTERM stays as it was)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Terminated(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class KGGroup(click.Group):
@@ -316,19 +371,27 @@ def claims(session, about, section, kind, layer, fmt):
 @cli.command()
 @format_option()
 @click.option("--strict", is_flag=True, help="Exit 1 when a paragraph or bullet has no claim.")
+@click.option("--source", "source_name", metavar="SOURCE",
+              help="Only this source's text (its IRI, local name, id or title; default: every source with paragraphs).")
 @pass_session
-def coverage(session, fmt, strict):
+def coverage(session, fmt, strict, source_name):
     """Which claims cover each paragraph and bullet of the article (section → claims).
 
     \b
     Examples:
       kg coverage
       kg coverage --strict --format csv
+      kg --data note.trig coverage --source source-note
     """
     from kg.explore import coverage as coverage_of
     from kg.output import render
 
-    rows = coverage_of(session.store)
+    if source_name:
+        from kg.sourcefile import resolve_source
+
+        rows = coverage_of(session.store, resolve_source(session.store, source_name))
+    else:
+        rows = coverage_of(session.store)
     if fmt not in ("json", "jsonl"):
         rows = [{**r, "claim_ids": " ".join(r["claim_ids"])} for r in rows]
     emit(render(rows, fmt, columns=["section", "line", "paragraph_kind", "claims", "claim_ids"], max_width=100))
@@ -415,7 +478,7 @@ def query(session, name_or_file, params, list_only, fmt):
 @click.option("--format", "fmt", type=click.Choice(("turtle", "trig", "nt", "nquads", "jsonld", "rdfxml", "graphml", "gexf")),
               default=None, help="RDF serialisation, or graphml/gexf for Gephi and Cytoscape (the actor graph of "
                                  "`kg viz`). Default: the one OUTPUT's suffix names, else trig.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--exposure", metavar="NAME", help="graphml/gexf: add each actor's impact, loss and round if NAME fails.")
 @layer_option()
@@ -454,14 +517,15 @@ def export(session, fmt, output, force, exposure, layer):
         write_atomic(output, data, force=force)
         click.echo(f"wrote {output}", err=True)
     else:
-        sys.stdout.buffer.write(data)
+        emit(data)
 
 
 def _register_extensions() -> None:
     """Commands of the other areas live in their own modules and register on ``cli``."""
     import importlib
 
-    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources"):
+    for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources",
+                   "kg.cli_source"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

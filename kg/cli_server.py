@@ -35,7 +35,8 @@ def _origins(ctx, param, values) -> tuple[str, ...]:
               help="A user file to serve beside the bundled graph (same as kg --data). Repeatable.")
 @click.option("--no-bundled", is_flag=True, help="Serve only the ontology and the --data files (a scratch store).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes, i.e. queries running at once.  [default: CPUs, at least 2]")
+              help="Worker processes, i.e. queries running at once, and one reserved worker more for cheap "
+                   "requests.  [default: CPUs, at least 2]")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds a request may take before its worker is killed (503); requests may ask for less.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
@@ -118,6 +119,10 @@ def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows
     bound_host, bound_port = server.server_address[:2]
     url = f"http://{bound_host}:{bound_port}"
     mode = "updates allowed with the token" if allow_update else "read-only"
+    if allow_hosts:
+        click.echo("warning: --allow-host runs the query workers without their network sandbox: which host a "
+                   "query reaches is then checked on kg's reading of its text alone; serve only clients you "
+                   "trust", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}, not loopback: anyone who can reach it can query", err=True)
     click.echo(f"kg serve: SPARQL endpoint {url}/sparql, query page {url}/ "

@@ -37,11 +37,11 @@ def sources(session, layer, fmt):
     from kg.sources import list_sources
 
     rows = list_sources(session.store, None if layer == "all" else layer, session.lang)
-    if fmt == "json":
-        return emit(render(rows, "json"))
+    if fmt in ("json", "jsonl"):
+        return emit(render(rows, fmt))
     flat = [{**r, "by": _by(r)} for r in rows]
-    if fmt in ("csv", "jsonl"):
-        return emit(render(flat, fmt, columns=_CSV_COLUMNS))
+    if fmt == "csv":
+        return emit(render(flat, "csv", columns=_CSV_COLUMNS))
     table = [{"source": r["short_title"], "by": r["by"], "date": r["date"], "layer": r["layer"],
               "claims": r["claims"], "rels": r["relationships"], "figures": r["figures"], "cited": r["cited_by"],
               "url": r["url"], "slug": r["slug"]} for r in flat]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kg.cli import cli, layer_option, pass_session, write_atomic
+from kg.cli import cli, emit, layer_option, pass_session, write_atomic
 
 __all__ = ["viz"]
 
@@ -14,12 +14,16 @@ _DEFAULT_OUTPUT = "kg-graph.html"
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+@click.option("-o", "--output", type=click.Path(allow_dash=True), default=None,
               help=f"Write to this file, atomically ('-' for stdout). Default: {_DEFAULT_OUTPUT} "
                    "(or kg-graph.graphml / .gexf with --export).")
 @click.option("--focus", metavar="NAME", help="Show only the neighbourhood of this actor (any name, either language).")
-@click.option("--depth", type=click.IntRange(0, 10), default=2, show_default=True,
-              help="Radius of the --focus neighbourhood, in relationships either way.")
+@click.option("--depth", type=click.IntRange(0, 10), default=1, show_default=True,
+              help="Radius of the --focus neighbourhood: relationships (of the --kind kinds) either way; "
+                   "memberships are not hops.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only relationships of this kind (repeatable or comma-separated, e.g. compute-contract; "
+                   "member-of for group memberships).")
 @click.option("--exposure", metavar="NAME", help="Size and colour actors by their impact if this actor fails.")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Size of the --exposure shock (ψ, 0..1).")
@@ -37,8 +41,8 @@ _DEFAULT_OUTPUT = "kg-graph.html"
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @pass_session
 @click.pass_context
-def viz(ctx, session, output, focus, depth, exposure, severity, method, chain, cycles, layer, page_lang, export_fmt,
-        max_nodes, force):
+def viz(ctx, session, output, focus, depth, kinds, exposure, severity, method, chain, cycles, layer, page_lang,
+        export_fmt, max_nodes, force):
     """Write the graph as one interactive HTML page that works offline.
 
     The whole graph by default. Actors are coloured by type (groups are dashed hexagons), edges
@@ -49,14 +53,13 @@ def viz(ctx, session, output, focus, depth, exposure, severity, method, chain, c
     \b
     Examples:
       kg viz -o graph.html
-      kg viz --focus OpenAI --depth 1 -o openai.html
+      kg viz --focus OpenAI -o openai.html
+      kg viz --focus Oracle --depth 2 --kind compute-contract,cloud-services -o oracle.html
       kg viz --exposure OpenAI -o exposure.html
       kg viz --chain Nvidia OpenAI --layer context -o chain.html
       kg --lang zh-Hant viz --cycles -o cycles.html
       kg viz --export graphml -o graph.graphml
     """
-    import sys
-
     from click.core import ParameterSource
 
     if ctx.get_parameter_source("depth") is ParameterSource.COMMANDLINE and not focus:
@@ -66,7 +69,8 @@ def viz(ctx, session, output, focus, depth, exposure, severity, method, chain, c
         raise click.UsageError("--severity and --method need --exposure")
     lang = page_lang or session.lang
     view = {"focus": focus, "depth": depth, "exposure": exposure, "chain": tuple(chain) if chain else None,
-            "cycles": cycles, "layer": layer, "lang": lang, "severity": severity, "method": method}
+            "cycles": cycles, "layer": layer, "lang": lang, "severity": severity, "method": method,
+            "kinds": [k.strip() for item in kinds for k in item.split(",") if k.strip()] or None}
     if export_fmt:
         from kg.viz import export_graph
 
@@ -78,7 +82,6 @@ def viz(ctx, session, output, focus, depth, exposure, severity, method, chain, c
         data = render_page(session.store, max_nodes=max_nodes, **view).encode("utf-8")
         target = output or _DEFAULT_OUTPUT
     if target == "-":
-        sys.stdout.buffer.write(data)
-        return
+        return emit(data)
     write_atomic(target, data, force=force)
     click.echo(f"wrote {target} ({len(data):,} bytes)", err=True)

@@ -194,9 +194,9 @@ def _concept(kg, value: str, *schemes: str) -> str:
     raise InputError(f"unknown value {value!r}; expected one of {', '.join(sorted(table))}")
 
 
-def coverage(kg) -> list[dict]:
-    """Every paragraph of each source with its claims (section → paragraphs → claims)."""
-    rows = kg.select(load_query("coverage").text)
+def coverage(kg, source: str | None = None) -> list[dict]:
+    """Every paragraph of each source (or of ``source``, an IRI) with its claims."""
+    rows = kg.select(load_query("coverage").text, {"source": source})
     return [
         {
             "section": r["section"], "line": r["line"], "paragraph_kind": r["paragraph_kind"],

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
 from kg.errors import InputError
 from kg.vocab import DCTERMS, FIG, KG, RDF, RDFS, SCHEMA, SRC, XSD
 
-__all__ = ["figures_to_quads", "FIGURE_COLUMNS", "FIGURE_REQUIRED", "METRICS"]
+__all__ = ["figures_to_quads", "figure_rows", "FIGURE_COLUMNS", "FIGURE_REQUIRED", "METRICS"]
 
 #: Columns of the figures CSV (docs/cli.md). A figure is stated as the bundled ones are: a
 #: kg:FinancialFigure with kg:figureOf, kg:metric (a kg:MetricScheme concept), kg:amount (a
@@ -25,12 +25,56 @@ METRICS = {"revenue": KG.Revenue, "equity": KG.StockholdersEquity, "operating-in
            "market-value": KG.MarketValue, "valuation": KG.Valuation}
 
 
+@contextmanager
+def figure_rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
+    """The data rows of a figures file as ``(line, {column: stripped value})``, with the checks
+    of the relationship CSV (UTF-8 text, no binary, bounded fields, no extra fields, no column
+    named twice); raises :class:`InputError` naming the file and line."""
+    try:
+        handle = Path(path).open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+    with handle:
+        yield _parse(Path(path), handle)
+
+
+def _parse(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
+    from kg.csvdata import MAX_FIELD_BYTES, _check_field, _text_lines
+
+    reader = csv.reader(_text_lines(path, handle), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        columns = ", ".join(FIGURE_COLUMNS)
+        for i, name in enumerate(header):
+            _check_field(name, f"#{i + 1}", f"{path}:1")
+            if name in header[:i]:
+                raise InputError(f"{path}:1: column {name!r} appears twice (columns {header.index(name) + 1} and {i + 1})")
+        missing = [c for c in FIGURE_REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; the columns of a figures file are {columns}")
+        unknown = [c for c in header if c not in FIGURE_COLUMNS]
+        if unknown:
+            raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; the columns of a figures file are {columns}")
+        for fields in reader:
+            where = f"{path}:{reader.line_num}"
+            for column, value in zip(header, fields):
+                _check_field(value, column, where)
+            if any(v.strip() for v in fields[len(header):]):
+                raise InputError(f"{where}: {len(fields)} fields but the header names {len(header)} columns")
+            yield reader.line_num, {c: v.strip() for c, v in zip(header, fields)}
+    except csv.Error as exc:
+        message = str(exc)
+        if "field limit" in message:
+            message = f"a field is longer than {MAX_FIELD_BYTES // 1024} KiB"
+        raise InputError(f"{path}:{reader.line_num}: malformed CSV: {message}") from None
+
+
 def figures_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None]) -> list[ox.Quad]:
     """The figures of a CSV file as quads in ``graph``; ``resolve(name)`` gives each actor's IRI.
 
     Raises :class:`InputError` naming the file and line of the first bad row.
     """
-    from kg.csvdata import _DATE, _amount, _pick
+    from kg.csvdata import _amount, _date, _pick, _source_url
 
     path = Path(path)
     g = ox.NamedNode(graph)
@@ -43,17 +87,9 @@ def figures_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None
     add(file_source, KG.layer, ox.NamedNode(KG.UserLayer))
     add(file_source, KG.namedGraph, g)
     sources: dict[tuple[str, str], ox.NamedNode] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [(h or "").strip() for h in reader.fieldnames or []]
-        missing = [c for c in FIGURE_REQUIRED if c not in header]
-        unknown = [c for c in header if c not in FIGURE_COLUMNS]
-        if missing or unknown:
-            what = f"missing column(s) {', '.join(missing)}" if missing else f"unknown column(s) {', '.join(unknown)}"
-            raise InputError(f"{path}:1: {what}; the columns of a figures file are {', '.join(FIGURE_COLUMNS)}")
-        for index, raw in enumerate(reader, start=1):
-            row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items() if k}
-            where = f"{path}:{reader.line_num}"
+    with figure_rows(path) as rows:
+        for index, (line, row) in enumerate(rows, start=1):
+            where = f"{path}:{line}"
             if not any(row.values()):
                 continue
             for col in FIGURE_REQUIRED:
@@ -71,10 +107,7 @@ def figures_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None
             add(fig, KG.metric, ox.NamedNode(metric))
             _amount(fig, row, where, add)
             if row.get("date"):
-                if not _DATE.match(row["date"]):
-                    raise InputError(f"{where}: date {row['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-                dtype = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}[len(row["date"])]
-                add(fig, DCTERMS.date, ox.Literal(row["date"], datatype=ox.NamedNode(dtype)))
+                add(fig, DCTERMS.date, ox.Literal(row["date"], datatype=ox.NamedNode(_date(row["date"], where))))
             if row.get("period"):
                 add(fig, KG.period, ox.Literal(row["period"]))
             when = row.get("period") or row.get("date")
@@ -89,8 +122,6 @@ def figures_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None
                 add(src, KG.layer, ox.NamedNode(KG.UserLayer))
                 add(file_source, DCTERMS.references, src)
                 if key[1]:
-                    if not re.match(r"^https?://\S+$", key[1]):
-                        raise InputError(f"{where}: source_url {key[1]!r} is not an http(s) URL")
-                    add(src, SCHEMA.url, ox.NamedNode(key[1]))
+                    add(src, SCHEMA.url, _source_url(key[1], where))
             add(fig, DCTERMS.source, sources[key])
     return quads

@@ -62,29 +62,28 @@ class CsvRows:
 
 
 def read_csv_rows(path: Path, graph: str) -> CsvRows:
-    """The rows of a CSV file with their line numbers (leniently: the converters report bad rows)."""
+    """The rows of a CSV file with their line numbers; a file whose header has a ``metric``
+    column and no ``from`` is a figures file. Raises :class:`InputError` naming the bad line."""
+    from kg.csvdata import _rows
+    from kg.figures import figure_rows
+
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        with path.open("rb") as fh:
+            first = fh.readline(64 * 1024).decode("utf-8", "replace").lstrip("\ufeff")
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
-    with handle:
-        try:
-            reader = csv.DictReader(handle)
-            header = [(h or "").strip() for h in reader.fieldnames or []]
-            kind = "figures" if "metric" in header and "from" not in header else "relationships"
-            out = CsvRows(path, graph, kind)
-            party_columns = ("actor",) if kind == "figures" else ("from", "to")
-            for index, raw in enumerate(reader, start=1):
-                row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items() if k}
-                if not any(row.values()):
-                    continue
-                out.rows[index] = row
-                out.lines[index] = reader.line_num
-                for col in party_columns:
-                    if row.get(col):
-                        out.names.setdefault(row[col], reader.line_num)
-        except (UnicodeDecodeError, csv.Error):
-            return CsvRows(path, graph, "relationships")  # the converter names the bad line
+    header = [h.strip() for h in next(csv.reader([first]), [])]
+    kind = "figures" if "metric" in header and "from" not in header else "relationships"
+    out = CsvRows(path, graph, kind)
+    party_columns = ("actor",) if kind == "figures" else ("from", "to")
+    with (figure_rows(path) if kind == "figures" else _rows(path)) as rows:
+        for index, (line, row) in enumerate(rows, start=1):
+            if not any(row.values()):
+                continue
+            out.rows[index], out.lines[index] = row, line
+            for col in party_columns:
+                if row.get(col):
+                    out.names.setdefault(row[col], line)
     return out
 
 

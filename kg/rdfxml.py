@@ -33,7 +33,7 @@ __all__ = ["parse_rdfxml", "MAX_TOKEN_BYTES"]
 
 #: The most one literal, tag or comment may hold: Oxigraph's bound for its other parsers.
 MAX_TOKEN_BYTES = 16 * 1024 * 1024
-_READ_BYTES = 64 * 1024
+_READ_BYTES = 1024 * 1024  # expat rescans an open token on every feed: few, large feeds
 #: rdflib's Literal normalises lexical forms ("01" → "1") while this flag is set, process-wide.
 _NORMALIZE = threading.Lock()
 
@@ -85,6 +85,8 @@ def parse_rdfxml(path: Path, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Q
             raise ParseError(path, _line(reader), str(exc)) from None
         except RDFXMLSyntaxError as exc:  # the handler's own errors: "None:LINE:COLUMN: message"
             raise ParseError(path, _line(reader), str(exc).split(": ", 1)[-1]) from None
+        except ValueError as exc:  # a term rdflib refuses to make
+            raise ParseError(path, _line(reader), str(exc)) from None
         finally:
             rdflib.NORMALIZE_LITERALS = normalize
     return quads
@@ -104,9 +106,11 @@ class _Bounded:
 
     def read(self, size: int = -1) -> bytes:
         expat = getattr(self.reader, "_parser", None)
-        if expat is not None and self.fed - max(expat.CurrentByteIndex, 0) > MAX_TOKEN_BYTES:
+        open_bytes = self.fed - max(expat.CurrentByteIndex, 0) if expat is not None else 0
+        if open_bytes > MAX_TOKEN_BYTES:
             raise _Refused(f"a tag, comment or other markup longer than {MAX_TOKEN_BYTES >> 20} MiB")
-        data = self.handle.read(min(size, _READ_BYTES) if size and size > 0 else _READ_BYTES)
+        # Near the bound, read only up to one byte past it, so that the bound is exact.
+        data = self.handle.read(max(1, min(_READ_BYTES, MAX_TOKEN_BYTES + 1 - open_bytes)))
         self.fed += len(data)
         return data
 
@@ -115,7 +119,22 @@ class _Bounded:
 
 
 class _Handler(RDFXMLHandler):
-    """rdflib's handler with literals bounded (it appends text chunk by chunk)."""
+    """rdflib's handler with literals bounded (it appends text chunk by chunk), and IRIs and
+    language tags checked where they are written (a triple is made at its element's end)."""
+
+    def startElementNS(self, name, qname, attrs) -> None:
+        lang = attrs.get(("http://www.w3.org/XML/1998/namespace", "lang"))
+        if lang:
+            try:
+                ox.Literal("", language=lang)
+            except ValueError as exc:
+                raise _Refused(f"bad language tag {lang[:80]!r}: {exc}") from None
+        super().startElementNS(name, qname, attrs)
+
+    def absolutize(self, uri: str):
+        result = super().absolutize(uri)
+        _term(result)
+        return result
 
     def property_element_char(self, data: str) -> None:
         current = self.current

@@ -145,13 +145,24 @@ def link_restatements(kg, tables, loaded) -> list[str]:
 
     Also checks that every ``same_deal_as``/``part_of`` target is a relationship in the graph.
     """
-    from kg.csvdata import KINDS, _pick
     from kg.queries import load_query
 
-    query = load_query("deal-candidates").text
+    # every relationship with its kind, parties and amount, read once and indexed by
+    # (kind, from, to): one query for the whole file, not one per row
+    deals: dict[tuple[str, str, str], dict[str, dict]] = {}
+    for r in kg.select(load_query("deal-candidates").text):
+        info = deals.setdefault((r["kind"], r["from"], r["to"]), {}).setdefault(r["rel"], {
+            "label": r["label"], "source": r["sourceTitle"], "value": r["value"], "currency": r["currency"],
+            "qualifiers": []})
+        if r["qualifier"] and r["qualifier"] not in info["qualifiers"]:
+            info["qualifiers"].append(r["qualifier"])
+    parties: dict[str, list[tuple[str, str, str]]] = {}
+    for key, rels in deals.items():
+        for rel in rels:
+            parties.setdefault(rel, []).append(key)
     own = {_rel_iri(t, i): (t, i) for t in tables for i in t.rows}
     warnings, added, pairs = [], [], set()
-    for t in tables:
+    for t in sorted(tables, key=lambda t: t.graph):  # by graph, not by command line: order-independent
         for index, row in t.rows.items():
             where = f"{t.path}:{t.lines[index]}"
             for column in ("same_deal_as", "part_of"):
@@ -162,14 +173,10 @@ def link_restatements(kg, tables, loaded) -> list[str]:
             if row.get("same_deal_as") or row.get("part_of"):
                 continue  # the row says which deal it is (or that it is its own)
             rel = _rel_iri(t, index)
-            kind = _pick(KINDS, row["kind"], "kind", where)
             mine = _row_amount(row)
             found: dict[str, dict] = {}
-            for r in _candidates(kg, query, rel, kind):
-                info = found.setdefault(r["rel"], {"label": r["label"], "source": r["sourceTitle"],
-                                                   "value": r["value"], "currency": r["currency"], "qualifiers": []})
-                if r["qualifier"] and r["qualifier"] not in info["qualifiers"]:
-                    info["qualifiers"].append(r["qualifier"])
+            for key in parties.get(rel, []):
+                found.update(deals[key])
             for other in sorted(found):
                 if other == rel:
                     continue
@@ -205,13 +212,3 @@ def link_restatements(kg, tables, loaded) -> list[str]:
         for info in loaded.values():
             info.quads += sum(by_graph.get(g, 0) for g in info.graphs)
     return warnings
-
-
-def _candidates(kg, query: str, rel: str, kind: str) -> list[dict]:
-    """The relationships of ``kind`` between the parties of ``rel`` (itself among them)."""
-    parties = kg.select("PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#> SELECT ?rel ?kind ?from ?to WHERE { "
-                        "?kind kg:fromRole ?fr ; kg:toRole ?tr . ?rel ?fr ?from ; ?tr ?to }", {"rel": rel, "kind": kind})
-    rows = []
-    for p in parties:
-        rows += kg.select(query, {"kind": kind, "from": p["from"], "to": p["to"]})
-    return rows

@@ -304,6 +304,10 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
         from kg.validate import validate_store
 
         validate_store(kg, graphs=[g for f in user for g in f.graphs])
+    if user:  # with or without SHACL: the pages and tables read these as numbers
+        from kg.validate import check_numbers
+
+        check_numbers(kg, user)
     return kg
 
 

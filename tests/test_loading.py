@@ -310,3 +310,44 @@ def test_bad_fx_row_names_file_and_line(tmp_path, body, message):
 
     with pytest.raises(InputError, match=message):
         read_fx(_write(tmp_path, "fx.csv", "currency,usd_per_unit,date,source\n" + body))
+
+
+def test_two_files_restating_each_other_link_in_one_graph_whatever_the_order(tmp_path):
+    """a.csv and b.csv state one new deal: the link goes into the graph of the file whose graph
+    sorts first (user/a), with one warning, in either order of --data."""
+    a = _write(tmp_path, "a.csv", HEAD + "\nZeta Labs,Oracle,cloud-services,5000000000,USD,,2025,Desk,,committed\n")
+    b = _write(tmp_path, "b.csv", HEAD + "\nZeta Labs,Oracle,cloud-services,5000000000,USD,,2025,Memo,,committed\n")
+    results = []
+    for order in ([a, b], [b, a]):
+        kg = load_store(order)
+        rows = kg.select(f"SELECT ?g ?x ?y WHERE {{ GRAPH ?g {{ ?x <{KG}sameDealAs> ?y }} "
+                         f"FILTER(STRSTARTS(STR(?g), '{USER}')) }}")
+        results.append((rows, kg.warnings))
+        assert _leg(kg, "user/Zeta-Labs", "Oracle")["amount"] == 5e9
+    assert results[0] == results[1]
+    assert results[0][0] == [{"g": USER + "a", "x": REL + "a-1", "y": REL + "b-1"}]
+    assert len(results[0][1]) == 1 and "a.csv:2: restates" in results[0][1][0] and "b.csv:2" in results[0][1][0]
+
+
+def test_non_usd_figure_without_rates_is_an_error_in_the_analysis(tmp_path):
+    from kg.analysis.view import actor_sizes
+
+    rels = _write(tmp_path, "deals.csv", ZETA_CSV)
+    figs = _write(tmp_path, "sizes.csv", FIG_HEAD + "\nZeta Labs,revenue,2000000000,EUR,,,FY2024,Zeta annual report,\n")
+    kg = load_store([figs, rels])
+    with pytest.raises(InputError, match=r"figure/user-sizes-1> states 2000000000 EUR, which cannot be summed"):
+        actor_sizes(kg)
+
+
+def test_converted_leg_names_its_rate_in_json(invoke, tmp_path):
+    """kg cycles --format json: the EUR relationship's record on its leg carries the basis of
+    the conversion; a USD one carries none."""
+    f = _write(tmp_path, "eur.csv", EUR_CSV + "Oracle,Zeta Labs,cloud-services,2000000000,USD,,2025,Desk,,committed\n")
+    fx = _write(tmp_path, "fx.csv", "currency,usd_per_unit,date,source\nEUR,1.08,2025-09-30,ECB reference rate\n")
+    res = invoke("--data", f, "--fx", fx, "cycles", "--format", "json")
+    assert res.exit_code == 0, res.output
+    cycle = next(c for c in json.loads(res.stdout) if KGR + "user/Zeta-Labs" in c["nodes"])
+    rels = {r["rel"]: (r["amount"], r["fx"]) for leg in cycle["legs"] for r in leg["rels"]}
+    assert rels[REL + "eur-1"] == (pytest.approx(1.08e9), "EUR at 1.08 USD per EUR (2025-09-30, ECB reference rate)")
+    assert rels[REL + "eur-2"] == (2e9, None)
+    assert cycle["round_trip"] == pytest.approx(1.08e9)

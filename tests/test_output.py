@@ -223,9 +223,10 @@ def test_every_row_command_writes_csv_without_headers(invoke, name):
 
 def test_cycles_show_the_qualifier_and_status_of_every_leg(invoke):
     """Nvidia's investment in OpenAI is "up to" US$100B and only intended (context layer);
-    Oracle's GB200 purchase from Nvidia "about" US$40B (committed; the article's chip supply on
-    the same leg, in force, states no amount): the first cycle (Nvidia → OpenAI → Oracle →
-    Nvidia, round trip its smallest leg) says so, as its JSON lines do."""
+    Oracle's GB200 purchase from Nvidia "about" US$40B: the first cycle (Nvidia → OpenAI →
+    Oracle → Nvidia, round trip its smallest leg) says so, as its JSON lines do. The last leg
+    holds two records, FT's committed purchase and the article's in-force supply (related, not
+    the same deal), so its statuses are both."""
     out = invoke("cycles", "--wide").stdout
     first = out.splitlines()[2]
     assert "Nvidia → OpenAI → Oracle → Nvidia" in first

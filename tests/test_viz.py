@@ -132,6 +132,85 @@ def test_focus_keeps_the_neighbourhood(kg_store):
     assert list(one) == [oracle] and one.number_of_edges() == 0
 
 
+#: Relationship edges as the ontology defines them, read without the page's code: payer → payee
+#: where money flows, else the kind's kg:fromRole → kg:toRole (optionally of the given kinds).
+PARTIES = """PREFIX kg: <https://w3id.org/ai-capital-kg/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?a ?b ?notation WHERE {
+  ?r a kg:Relationship ; kg:kind ?k . ?k skos:notation ?notation .
+  { ?r kg:payer ?a ; kg:payee ?b } UNION { ?k kg:fromRole ?fr ; kg:toRole ?tr . ?r ?fr ?a ; ?tr ?b } }"""
+
+
+def _hops(kg_store, source, depth, kinds=None):
+    """Actors within ``depth`` relationships of ``source``, by networkx over PARTIES's rows."""
+    import networkx as nx
+
+    h = nx.Graph((r["a"], r["b"]) for r in kg_store.select(PARTIES) if kinds is None or r["notation"] in kinds)
+    h.add_node(source)
+    return set(nx.single_source_shortest_path_length(h, source, cutoff=depth))
+
+
+@pytest.mark.parametrize("depth, expected", [(0, 1), (1, 3), (2, 28)])
+def test_focus_depth_counts_relationships_not_memberships(kg_store, depth, expected):
+    """Oracle's counterparties are OpenAI and Nvidia (3 actors with Oracle); within two
+    relationships, 28 of the 35 actors, because OpenAI is party to 34 relationships: the counts
+    come from SPARQL over the relationships' roles and networkx, not from the page's code."""
+    from kg.viz import build_graph
+
+    oracle = KGR + "Oracle"
+    reached = _hops(kg_store, oracle, depth)
+    assert len(reached) == expected
+    g = build_graph(kg_store, focus="Oracle", depth=depth)
+    assert set(g) == reached
+    assert g.graph["focus_counts"] == [len(_hops(kg_store, oracle, d)) for d in range(depth + 1)]
+    assert all(g.nodes[n]["hops"] <= depth for n in g) and g.nodes[oracle]["hops"] == 0
+
+
+def test_focus_default_depth_is_one(kg_store):
+    from kg.viz import build_graph
+
+    assert set(build_graph(kg_store, focus="Oracle")) == {KGR + "Oracle", KGR + "OpenAI", KGR + "Nvidia"}
+
+
+def test_focus_over_chosen_kinds(kg_store):
+    """Over compute contracts and cloud-services purchases only, Oracle's neighbourhood at depth 2."""
+    from kg.viz import build_graph
+
+    kinds = {"compute-contract", "cloud-services"}
+    g = build_graph(kg_store, focus="Oracle", depth=2, kinds=",".join(sorted(kinds)))
+    assert set(g) == _hops(kg_store, KGR + "Oracle", 2, kinds) and len(g) > 2
+    assert {d["kind"] for *_, d in g.edges(data=True)} <= kinds
+
+
+def test_unknown_kind_names_the_nearest(kg_store):
+    from kg.errors import InputError
+    from kg.viz import build_graph
+
+    with pytest.raises(InputError, match="unknown relationship kind 'compute-contrat'; nearest: compute-contract"):
+        build_graph(kg_store, kinds=["compute-contrat"])
+
+
+def test_focus_counts_are_in_the_subtitle(kg_store):
+    from kg.viz import render_page
+
+    text = render_page(kg_store, focus="Oracle", depth=2)
+    assert "3 actors within 1 relationship, 28 within 2 (of 35)" in text
+    text = render_page(kg_store, focus="Oracle", depth=2, lang="zh-Hant")
+    assert "1 層關係內 3 個行動者、2 層內 28 個(共 35 個)" in text
+
+
+def test_width_legend_gives_the_widths_edges_get(kg_store):
+    """edge_width: 1 px up to US$10M, +1.5 px per factor of ten: US$1B → 1 + 1.5·2 = 4 px,
+    US$100B → 7 px; the page's legend carries exactly these, in both languages."""
+    from kg.viz.style import edge_style, width_legend
+
+    assert [(x["label"], x["width"]) for x in width_legend("en")] == [
+        ("unknown or ≤ US$10M", 1.0), ("US$1B", 4.0), ("US$10B", 5.5), ("US$100B", 7.0), ("US$1T", 8.5)]
+    assert width_legend("zh-Hant")[0]["label"] == "金額不明或 ≤ US$10M"
+    assert edge_style({"amount": 1e11, "currency": "USD"}, False)["width"] == 7.0
+    assert edge_style({"amount": 1e11, "currency": "EUR"}, False)["width"] == 1.0  # the legend is in USD
+
+
 def test_unknown_focus_suggests_nearest(kg_store):
     from kg.errors import UnknownEntityError
     from kg.viz import build_graph
@@ -343,6 +422,18 @@ def test_viz_unknown_name_exits_1_with_nearest(invoke, tmp_path):
     result = invoke("viz", "--exposure", "OpenAl", "-o", str(tmp_path / "x.html"))
     assert result.exit_code == 1 and "OpenAI" in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_viz_kind_option(invoke, kg_store, tmp_path):
+    """The subtitle's "of N" is the number of actors party to a relationship of those kinds."""
+    kinds = {"compute-contract", "cloud-services"}
+    total = len({x for r in kg_store.select(PARTIES) if r["notation"] in kinds for x in (r["a"], r["b"])})
+    out = tmp_path / "k.html"
+    ok = invoke("viz", "--focus", "Oracle", "--depth", "2", "--kind", "compute-contract", "--kind", "cloud-services",
+                "-o", str(out))
+    assert ok.exit_code == 0 and f"(of {total})" in out.read_text(encoding="utf-8")
+    bad = invoke("viz", "--kind", "compute-contrat", "-o", str(tmp_path / "x.html"))
+    assert bad.exit_code == 1 and "nearest: compute-contract" in bad.output and not (tmp_path / "x.html").exists()
 
 
 def test_viz_depth_without_focus_is_a_usage_error(invoke, tmp_path):

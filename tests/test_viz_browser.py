@@ -221,3 +221,83 @@ def test_injected_markup_does_not_run(evil_store, open_page, tmp_path, bypass_cs
     assert page.page.locator("img, svg, b, a[href], iframe").count() == 0
     assert page.page.locator("script").count() == 3
     assert [u for u in page.requests if not u.startswith(("file:", "data:", "about:"))] == []
+
+
+# -- layout: no overlapping labels, nothing clipped, a focus that focuses -----------------------
+#: Every drawn actor's box (its shape and its label, vis-network's own getBoundingBox) in canvas
+#: units and, through canvasToDOM, in CSS pixels of the graph's element.
+_BOXES = """() => { const n = kgPage.network, out = [];
+  for (const id of n.body.nodeIndices) {
+    const b = n.getBoundingBox(id), lt = n.canvasToDOM({x: b.left, y: b.top}), rb = n.canvasToDOM({x: b.right, y: b.bottom});
+    out.push({id, label: n.body.nodes[id].options.label, box: [b.left, b.top, b.right, b.bottom],
+              dom: [lt.x, lt.y, rb.x, rb.y]}); }
+  const g = document.getElementById('graph');
+  return {boxes: out, width: g.clientWidth, height: g.clientHeight}; }"""
+
+
+def _intersecting(boxes):
+    def meet(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    return [(a["label"], b["label"]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if meet(a["box"], b["box"])]
+
+
+@pytest.mark.parametrize("view", [{}, {"exposure": "OpenAI"}, {"lang": "zh-Hant"}, {"exposure": "OpenAI", "lang": "zh-Hant"},
+                                  {"focus": "Oracle", "depth": 2}])
+def test_no_label_overlaps_another_actor_or_label(kg_store, open_page, tmp_path, view):
+    """After the layout settles, no two actors' boxes (shape and label together) intersect, so
+    no label is drawn over another label or actor ("Capital partners…" over Microsoft)."""
+    from kg.viz import render_page
+
+    page = open_page(_write(tmp_path, "page.html", render_page(kg_store, **view))).wait_stable()
+    found = page.page.evaluate(_BOXES)
+    assert len(found["boxes"]) == page.counts()["nodes"] > 1
+    assert _intersecting(found["boxes"]) == []
+
+
+@pytest.mark.parametrize("viewport", [(1300, 850), (900, 640)])
+@pytest.mark.parametrize("view", [{"focus": "Oracle", "depth": 2}, {}])
+def test_no_label_is_clipped_at_the_edge(kg_store, browser, tmp_path, view, viewport):
+    """Every actor's box, label included, lies inside the graph's element with a margin."""
+    from kg.viz import render_page
+
+    path = _write(tmp_path, "page.html", render_page(kg_store, **view))
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-stable=true]", timeout=60_000)
+        found = page.evaluate(_BOXES)
+        outside = [b["label"] for b in found["boxes"] if b["dom"][0] < 8 or b["dom"][1] < 8
+                   or b["dom"][2] > found["width"] - 8 or b["dom"][3] > found["height"] - 8]
+        assert outside == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("depth, expected", [(1, 3), (2, 28)])
+def test_focus_page_draws_the_actors_within_depth(kg_store, open_page, tmp_path, depth, expected):
+    """The numbers of test_viz.test_focus_depth_counts_relationships_not_memberships (SPARQL
+    over the relationships' roles, then networkx), as drawn by the browser."""
+    from test_viz import _hops
+
+    from kg.viz import render_page
+
+    assert len(_hops(kg_store, KGR + "Oracle", depth)) == expected
+    page = open_page(_write(tmp_path, "focus.html", render_page(kg_store, focus="Oracle", depth=depth))).wait_stable()
+    assert page.counts()["nodes"] == expected
+    drawn = set(page.page.evaluate("kgPage.network.body.nodeIndices"))
+    assert drawn == _hops(kg_store, KGR + "Oracle", depth)
+
+
+def test_width_legend_is_drawn_with_the_edge_widths(open_page, bundled_page):
+    page = open_page(bundled_page).wait_stable()
+    items = page.page.locator("#width-list li")
+    assert items.count() == 5
+    assert items.nth(2).inner_text() == "US$10B"
+    # drawn as wide as the edges at the current zoom: edge_width's 1, 4, 5.5, 7 and 8.5 times the scale
+    scale = page.page.evaluate("kgPage.network.getScale()")
+    heights = page.page.evaluate("[...document.querySelectorAll('#width-list .line')]"
+                                 ".map(e => e.getBoundingClientRect().height)")
+    assert heights == pytest.approx([max(0.5, w * scale) for w in (1, 4, 5.5, 7, 8.5)], abs=0.05)
+    assert 0.2 < scale < 1.6

@@ -43,7 +43,7 @@ def collapse_legs(graph, min_amount: float | None = None) -> dict[tuple[str, str
         leg = legs.setdefault((u, v), {"from": u, "to": v, "rels": [], "amount": None})
         leg["rels"].append({"rel": d.get("rel"), "kind": d.get("kind"), "amount": d.get("amount"),
                             "qualifiers": list(d.get("qualifiers") or []), "status": d.get("status"), "sources": list(d.get("sources") or []),
-                            "also": list(d.get("also") or [])})
+                            "also": list(d.get("also") or []), "fx": d.get("fx")})
         if d.get("amount") is not None:
             leg["amount"] = (leg["amount"] or 0.0) + float(d["amount"])
     if min_amount is not None:

@@ -230,7 +230,8 @@ def build_view(kg, layer: str = "all", channels=None, *, include: Iterable[str] 
         USD or None). Edge ``u → v`` (v depends on u) has ``rel``, ``kind``, ``channel``,
         ``amount`` (USD or None), ``exposure_usd`` (amount × status factor), ``qualifiers``,
         ``status``, ``sources``, ``layer``, ``weight`` (W(v←u) of this edge alone, in [0, 1]),
-        ``basis`` (``amount``, ``qualitative`` or ``membership``) and ``also`` (same-deal IRIs).
+        ``basis`` (``amount``, ``qualitative`` or ``membership``), ``also`` (same-deal IRIs) and
+        ``fx`` (the ``--fx`` rate that converted a non-USD amount, or None).
 
     Examples
     --------
@@ -278,7 +279,7 @@ def _build_view(kg, layer: str = "all", channels=None, *, include: Iterable[str]
                 "rel": rec["rel"], "kind": rec["kind"], "channel": ch, "amount": rec["amount"],
                 "exposure_usd": exposure, "qualifiers": rec["qualifiers"], "status": rec["status"],
                 "sources": rec["sources"], "layer": rec["layer"], "weight": weight, "basis": basis,
-                "also": rec["also"]}))
+                "also": rec["also"], "fx": rec["fx"], "factor": factor, "included": rec["rel"] in include}))
     for u, v, _, _ in batch:
         _ensure_node(g, u)
         _ensure_node(g, v)
@@ -343,5 +344,5 @@ def _build_money_graph(kg, layer: str = "all", *, include: Iterable[str] = (), a
         _ensure_node(g, rec["to"])
         g.add_edge(rec["from"], rec["to"], key=rec["rel"], rel=rec["rel"], kind=rec["kind"], channel="money",
                    amount=rec["amount"], qualifiers=rec["qualifiers"], status=rec["status"],
-                   sources=rec["sources"], layer=rec["layer"], also=rec["also"], weight=1.0)
+                   sources=rec["sources"], layer=rec["layer"], also=rec["also"], weight=1.0, fx=rec["fx"])
     return g

@@ -54,7 +54,7 @@ class ServerConfig:
     max_result_bytes: int = 64 * 1024 * 1024
     max_connections: int = 256
     header_timeout: float = 10.0
-    quick_seconds: float = 2.0
+    quick_seconds: float = 1.0
     allow_update: bool = False
     update_token: str | None = None
     allow_hosts: tuple[str, ...] = ()

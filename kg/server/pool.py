@@ -9,6 +9,7 @@ snapshot, which the others load and replacements start from.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import subprocess
@@ -75,18 +76,20 @@ class _Worker:
 class _Ticket:
     """A request waiting for a worker."""
 
-    __slots__ = ("client", "general_only", "worker")
+    __slots__ = ("client", "general_only", "worker", "arrived", "ready")
 
-    def __init__(self, client: str, general_only: bool):
+    def __init__(self, client: str, general_only: bool, lock):
         self.client, self.general_only, self.worker = client, general_only, None
+        self.arrived = time.monotonic()
+        self.ready = threading.Condition(lock)  # notified alone when it gets a worker (no thundering herd)
 
 
 class WorkerPool:
     """``size`` worker processes, and one reserved (quick) worker, serving jobs from :mod:`kg.server.worker`.
 
-    Fair queueing (docs/server.md, "Fair queueing"): requests waiting for a worker are queued per
-    client and served round-robin, one per client in turn, so one client's burst does not go ahead of
-    everyone else. When every worker is busy, a client that holds no worker may use the reserved
+    Fair queueing (docs/server.md, "Limits"): requests waiting for a worker are queued per client
+    and served round-robin: a free worker goes to the waiting client that was given one longest ago,
+    so one client's burst does not go ahead of everyone else. When every worker is busy, a client that holds no worker may use the reserved
     worker for up to ``quick_seconds``: cheap queries (an ASK, a page of rows) answer at once while
     slow ones run to their timeouts on the others. A job that overruns that budget is stopped there
     (the reserved worker is replaced), goes back to the queue for an ordinary worker with what is left
@@ -110,12 +113,15 @@ class WorkerPool:
         self.graphs: list[str] = []
         self.replacements = 0
         self.generation = 0  # bumped by every update; a worker started before it loads the new snapshot
-        self._cv = threading.Condition()
+        self._mutex = threading.Lock()
+        self._cv = threading.Condition(self._mutex)  # waited on by an update for the reserved worker
         self._idle: list[_Worker] = []
         self._quick: _Worker | None = None  # the reserved worker when it is idle
         self._quick_reserved = False  # an update is waiting for the reserved worker
+        self._quick_alive = quick_seconds > 0  # False once it could not be restarted
         self._waiting: OrderedDict[str, deque[_Ticket]] = OrderedDict()
         self._held: Counter[str] = Counter()
+        self._served: dict[str, float] = {}  # client -> monotonic time it was last given a worker
         self._barred: dict[str, float] = {}  # client -> monotonic time until which the reserved worker is refused
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -175,7 +181,7 @@ class WorkerPool:
             try:
                 while len(held) < self.size:
                     held.append(self._take(client, deadline, timeout, general_only=True))
-                quick = self._take_quick(deadline)
+                quick = self._take_quick(client, deadline)
                 if quick is not None:
                     held.append(quick)
             except HTTPError:
@@ -195,6 +201,7 @@ class WorkerPool:
                 return reply
             _, self.graphs, self.snapshot = reply
             self.generation += 1
+            first.generation = self.generation
             self._release_all([first], client)
             for w in others:
                 w.generation = self.generation
@@ -207,7 +214,7 @@ class WorkerPool:
     # -- the queue -------------------------------------------------------------------------
     def _take(self, client: str, deadline: float, timeout: float, general_only: bool = False) -> _Worker:
         with self._cv:
-            ticket = _Ticket(client, general_only)
+            ticket = _Ticket(client, general_only, self._mutex)
             self._waiting.setdefault(client, deque()).append(ticket)
             self._dispatch()
             while ticket.worker is None:
@@ -219,51 +226,72 @@ class WorkerPool:
                         if not queue_:
                             del self._waiting[client]
                     raise _timeout(timeout, "waiting for a free worker")
-                self._cv.wait(remaining)
+                ticket.ready.wait(remaining)
             return ticket.worker
 
-    def _take_quick(self, deadline: float) -> _Worker | None:
-        """The reserved worker for an update (None when there is none or it is being replaced)."""
-        if self.quick_seconds <= 0:
-            return None
+    def _take_quick(self, client: str, deadline: float) -> _Worker | None:
+        """The reserved worker for an update, once it is idle; None when there is none.
+
+        If it is not idle by ``deadline`` the update goes ahead without it and the reserved worker is
+        replaced (from the new snapshot) when it comes back, so no query sees the old store after it.
+        """
         with self._cv:
             self._quick_reserved = True
             try:
-                while self._quick is None and time.monotonic() < deadline and not self._closed:
+                while self._quick is None and self._quick_alive and time.monotonic() < deadline and not self._closed:
                     self._cv.wait(min(0.5, max(0.0, deadline - time.monotonic())))
                 worker, self._quick = self._quick, None
+                if worker is not None:
+                    self._held[client] += 1
                 return worker
             finally:
                 self._quick_reserved = False
 
     def _dispatch(self) -> None:
-        """Give idle workers to waiting tickets: one client at a time, in turn (called with _cv held)."""
+        """Give idle workers to waiting tickets, called with _cv held.
+
+        Round-robin over clients: the next worker goes to the waiting client that was given one
+        longest ago (a client never served first), and to that client's oldest ticket.
+        """
         while self._idle and self._waiting:
-            client, tickets = self._waiting.popitem(last=False)
+            client = min(self._waiting, key=lambda c: self._served.get(c, -math.inf))  # min keeps the first of ties
+            tickets = self._waiting[client]
             ticket = tickets.popleft()
-            if tickets:
-                self._waiting[client] = tickets  # back of the line
+            if not tickets:
+                del self._waiting[client]
             self._assign(ticket, self._idle.pop())
         if self._quick is not None and not self._quick_reserved and self._waiting:
-            now = time.monotonic()
+            # the newest eligible ticket: a burst that has waited is likely slow work, a newcomer often cheap
+            now, best = time.monotonic(), None
             for client, tickets in self._waiting.items():
                 if self._held[client] or self._barred.get(client, 0) > now:
                     continue
-                ticket = next((t for t in tickets if not t.general_only), None)
-                if ticket is not None:
-                    tickets.remove(ticket)
-                    if not tickets:
-                        del self._waiting[client]
-                    self._assign(ticket, self._quick)
-                    self._quick = None
-                    break
-        self._cv.notify_all()
+                for t in tickets:
+                    if not t.general_only and (best is None or t.arrived > best.arrived):
+                        best = t
+            if best is not None:
+                tickets = self._waiting[best.client]
+                tickets.remove(best)
+                if not tickets:
+                    del self._waiting[best.client]
+                self._assign(best, self._quick)
+                self._quick = None
+        if self._quick_reserved:
+            self._cv.notify_all()
 
     def _assign(self, ticket: _Ticket, worker: _Worker) -> None:
         ticket.worker = worker
         self._held[ticket.client] += 1
+        now = time.monotonic()
+        if len(self._served) > 4096:
+            self._served = {c: t for c, t in self._served.items() if now - t < 600 or c in self._waiting}
+        self._served[ticket.client] = now
+        ticket.ready.notify()
 
     def _release(self, worker: _Worker, client: str) -> None:
+        if worker.generation != self.generation:  # busy during an update that went ahead without it
+            self._replace(worker, client)
+            return
         with self._cv:
             self._held[client] -= 1
             if self._held[client] <= 0:
@@ -331,8 +359,10 @@ class WorkerPool:
                 w = self._start()
                 w.wait_ready(120)
                 if w.generation != self.generation:  # an update finished while it started
+                    generation = self.generation
                     w.conn.send({"op": "load", "snapshot": self.snapshot})
                     w.conn.recv()
+                    w.generation = generation
                 w.quick = quick
                 with self._cv:
                     if quick:
@@ -348,9 +378,12 @@ class WorkerPool:
                         self._all.discard(w)
                     w.kill()
                 time.sleep(1)
-        if not quick:
-            with self._cv:
+        with self._cv:
+            if quick:
+                self._quick_alive = False
+            else:
                 self.size -= 1
+            self._cv.notify_all()
 
     def close(self) -> None:
         self._closed = True
@@ -360,6 +393,9 @@ class WorkerPool:
             w.kill()
         with self._cv:
             self._cv.notify_all()
+            for tickets in self._waiting.values():
+                for t in tickets:
+                    t.ready.notify()
 
     def __enter__(self):
         return self

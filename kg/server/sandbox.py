@@ -34,7 +34,7 @@ import socket
 import struct
 import sys
 
-__all__ = ["SandboxError", "install", "DENIED_ERRNO", "denied_message"]
+__all__ = ["SandboxError", "install", "DENIED_ERRNO"]
 
 #: The errno of a denied system call; Oxigraph's message then ends in ``(os error 13)``.
 DENIED_ERRNO = errno.EACCES
@@ -64,11 +64,6 @@ _ARCHES = {
 
 class SandboxError(RuntimeError):
     """The worker could not take its own network away."""
-
-
-def denied_message(text: str) -> bool:
-    """Whether an Oxigraph error ``text`` is the sandbox refusing a socket."""
-    return f"(os error {DENIED_ERRNO})" in text or os.strerror(DENIED_ERRNO) in text
 
 
 def _program(audit_arch: int, denied: dict[str, int], x32: bool) -> list[tuple[int, int, int, int]]:

@@ -15,15 +15,19 @@ MEMBER_KIND = "member-of"
 _LAYER_NAMES = {"ArticleLayer": "article", "ContextLayer": "context", "UserLayer": "user"}
 
 
-def build_graph(kg, *, focus=None, depth=2, exposure=None, chain=None, cycles=False, layer="all",
-                lang="en", severity=1.0, method="debtrank"):
+def build_graph(kg, *, focus=None, depth=1, exposure=None, chain=None, cycles=False, layer="all",
+                lang="en", severity=1.0, method="debtrank", kinds=None):
     """The graph a page shows, as a networkx ``MultiDiGraph`` keyed by relationship IRI.
 
     Parameters
     ----------
     kg : the loaded store (:class:`kg.store.KGStore`).
     focus : name of an actor (any label, ticker, IRI); keep only its neighbourhood.
-    depth : radius of that neighbourhood, counting edges in either direction.
+    depth : radius of that neighbourhood: the actors reached from ``focus`` over at most
+        ``depth`` relationships of the shown kinds, either way. Group memberships are drawn
+        between the actors kept but are not hops (a group's members are not one another's
+        counterparties). Each kept actor gets ``hops``; ``graph.graph["focus_counts"]`` lists
+        how many actors lie within 0, 1, …, ``depth`` hops.
     exposure : name of the actor that fails; actors get ``impact``, ``loss`` and ``round`` from
         :func:`kg.analysis.exposure.rank_exposure` with ``severity`` and ``method``.
     chain : ``(FROM, TO)`` names (or one string ``"FROM,TO"``, as a URL parameter gives it); the
@@ -31,6 +35,8 @@ def build_graph(kg, *, focus=None, depth=2, exposure=None, chain=None, cycles=Fa
     cycles : mark the edges of circular flows with ``highlight="cycle"``.
     layer : ``article``, ``context``, ``user`` or ``all``.
     lang : ``en`` or ``zh-Hant``, the language of ``label`` attributes.
+    kinds : only relationships of these kinds (notations such as ``compute-contract``, or
+        ``member-of`` for memberships; a list or one comma-separated string).
 
     Returns
     -------
@@ -70,6 +76,8 @@ def build_graph(kg, *, focus=None, depth=2, exposure=None, chain=None, cycles=Fa
     by_target = _claims(kg, bindings, lang, graph.graph["claims"])
     _add_relationships(graph, kg, bindings, actors, by_target, lang)
     _add_memberships(graph, kg, bindings, actors, lang)
+    if kinds is not None:
+        _keep_kinds(graph, kinds)
     focus_iri = resolve(kg, focus) if focus else None
     shock_iri = resolve(kg, exposure) if exposure else None
     ends = (resolve(kg, chain[0]), resolve(kg, chain[1])) if chain else None
@@ -90,14 +98,49 @@ def build_graph(kg, *, focus=None, depth=2, exposure=None, chain=None, cycles=Fa
 
         mark_cycles(graph, kg, layer=layer)
     if focus_iri:
-        keep = nx.ego_graph(graph.to_undirected(as_view=True), focus_iri, radius=depth).nodes
-        sub = graph.subgraph(keep).copy()
-        sub.graph.update(graph.graph)
-        sub.nodes[focus_iri]["focus"] = True
-        sub.graph["focus"] = focus_iri
-        sub.graph["depth"] = depth
-        graph = sub
+        graph = _neighbourhood(graph, focus_iri, depth)
     return graph
+
+
+def _neighbourhood(graph, focus: str, depth: int):
+    """The actors within ``depth`` relationships of ``focus`` (memberships are not hops), with
+    every edge between them; nodes get ``hops``, the graph ``focus_counts``."""
+    import networkx as nx
+
+    hops_graph = nx.Graph()
+    hops_graph.add_nodes_from(graph)
+    hops_graph.add_edges_from((u, v) for u, v, kind in graph.edges(data="kind") if kind != MEMBER_KIND)
+    hops = nx.single_source_shortest_path_length(hops_graph, focus, cutoff=depth)
+    sub = graph.subgraph(hops).copy()
+    sub.graph.update(graph.graph)
+    for iri, n in hops.items():
+        sub.nodes[iri]["hops"] = n
+    sub.nodes[focus]["focus"] = True
+    sub.graph["focus"] = focus
+    sub.graph["depth"] = depth
+    sub.graph["focus_counts"] = [sum(1 for n in hops.values() if n <= d) for d in range(depth + 1)]
+    sub.graph["actors_in_view"] = graph.number_of_nodes()
+    return sub
+
+
+def _keep_kinds(graph, kinds) -> None:
+    """Drop the edges of other kinds, then the actors left without an edge."""
+    import difflib
+
+    from kg.errors import InputError
+
+    if isinstance(kinds, str):
+        kinds = [k.strip() for k in kinds.split(",") if k.strip()]
+    known = sorted({v["notation"] for v in graph.graph["kinds"].values() if v.get("notation")} | {MEMBER_KIND})
+    for kind in kinds:
+        if kind not in known:
+            near = difflib.get_close_matches(kind, known, n=3, cutoff=0.5)
+            raise InputError(f"unknown relationship kind {kind!r}; "
+                             + (f"nearest: {', '.join(near)}" if near else f"known: {', '.join(known)}"))
+    wanted = set(kinds)
+    graph.remove_edges_from([(u, v, k) for u, v, k, kind in graph.edges(keys=True, data="kind") if kind not in wanted])
+    graph.remove_nodes_from([n for n in list(graph) if graph.degree(n) == 0])
+    graph.graph["shown_kinds"] = sorted(wanted)
 
 
 def _kinds(kg) -> dict[str, dict]:

@@ -26,8 +26,8 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _VIS_JS = ("templates", "lib", "vis-9.1.2", "vis-network.min.js")
 
 
-def render_page(kg, *, focus=None, depth=2, exposure=None, chain=None, cycles=False, layer="all", lang="en",
-                severity=1.0, method="debtrank", max_nodes=MAX_NODES, max_edges=MAX_EDGES) -> str:
+def render_page(kg, *, focus=None, depth=1, exposure=None, chain=None, cycles=False, layer="all", lang="en",
+                severity=1.0, method="debtrank", kinds=None, max_nodes=MAX_NODES, max_edges=MAX_EDGES) -> str:
     """A complete, self-contained UTF-8 HTML page of the graph (no network needed to view it).
 
     Parameters are those of :func:`kg.viz.build_graph`; ``max_nodes`` and ``max_edges`` bound
@@ -43,7 +43,7 @@ def render_page(kg, *, focus=None, depth=2, exposure=None, chain=None, cycles=Fa
     from kg.viz.graph import build_graph
 
     graph = build_graph(kg, focus=focus, depth=depth, exposure=exposure, chain=chain, cycles=cycles,
-                        layer=layer, lang=lang, severity=severity, method=method)
+                        layer=layer, lang=lang, severity=severity, method=method, kinds=kinds)
     return page_from_graph(graph, lang=lang, max_nodes=max_nodes, max_edges=max_edges)
 
 
@@ -68,6 +68,7 @@ def page_from_graph(graph, *, lang="en", title=None, max_nodes=MAX_NODES, max_ed
         "words": w, "lang": lang, "statuses": {s: style.status_label(s, lang) for s in
                                                {d.get("status") for *_, d in graph.edges(data=True)} if s},
         "overlays": _jsonable(graph.graph.get("overlays", {})), "gain_colour": style.GAIN,
+        "widths": style.width_legend(lang), "separate": graph.number_of_nodes() <= SMALL_NODES,
     }
     assets = _assets()
     scripts = [assets["vis"], assets["js"]]
@@ -159,7 +160,7 @@ def json_for_script(value) -> str:
 # -- helpers ---------------------------------------------------------------------------------
 def _node_record(iri: str, d: dict, degree: int) -> dict:
     keys = ("label_en", "label_zh", "type", "ticker", "comment", "claims", "impact", "loss", "loss_text", "round",
-            "impact_chain", "gain", "net", "focus", "shock", "highlight", "group")
+            "impact_chain", "gain", "net", "focus", "shock", "highlight", "group", "hops")
     return {"iri": iri, "degree": degree, **{k: d[k] for k in keys if _present(d.get(k))}}
 
 
@@ -214,7 +215,8 @@ def _subtitle(graph, w: dict, lang: str) -> str:
 
     parts = []
     if graph.graph.get("focus"):
-        parts.append(f"{w['focus']} {name(graph.graph['focus'])} ({w['depth']} {graph.graph.get('depth')})")
+        parts.append(f"{w['focus']} {name(graph.graph['focus'])} ({w['depth']} {graph.graph.get('depth')})"
+                     + _focus_counts(graph, lang))
     overlays = graph.graph.get("overlays", {})
     if "exposure" in overlays:
         e = overlays["exposure"]
@@ -228,6 +230,20 @@ def _subtitle(graph, w: dict, lang: str) -> str:
     if layer and layer != "all":
         parts.append(f"{w['layer']}: {style.layer_label(layer, lang)}")
     return " · ".join(parts)
+
+
+def _focus_counts(graph, lang: str) -> str:
+    """": 3 actors within 1 relationship, 28 within 2 (of 35)" (and in Chinese)."""
+    counts = graph.graph.get("focus_counts") or []
+    if len(counts) < 2:
+        return ""
+    total = graph.graph.get("actors_in_view")
+    if lang == "zh-Hant":
+        text = "、".join(f"{d} 層關係內 {n} 個行動者" if d == 1 else f"{d} 層內 {n} 個" for d, n in enumerate(counts) if d)
+        return f":{text}" + (f"(共 {total} 個)" if total else "")
+    text = ", ".join(f"{n} actors within {d} relationship{'s' if d > 1 else ''}" if d == 1 else f"{n} within {d}"
+                     for d, n in enumerate(counts) if d)
+    return f": {text}" + (f" (of {total})" if total else "")
 
 
 def _too_large(graph, max_nodes: int, max_edges: int) -> str:

@@ -8,7 +8,7 @@ from kg.output import format_amount
 
 __all__ = [
     "NODE_STYLE", "KIND_STYLE", "HIGHLIGHT", "GAIN", "FONT", "node_style", "edge_style", "kind_style", "node_title", "edge_title",
-    "impact_colour", "edge_width", "words", "type_label", "layer_label", "status_label",
+    "impact_colour", "edge_width", "width_legend", "words", "type_label", "layer_label", "status_label",
 ]
 
 #: Node type → fill colour, vis-network shape, and labels. Groups (collective actors) are
@@ -72,7 +72,9 @@ _WORDS = {
         "gain": "gains", "gainers": "gains (substitution…)", "via_chain": "mostly through", "members": "member of", "dates": "dates",
         "actors_count": "actors", "edges_count": "relationships", "ticker": "ticker", "english": "English",
         "excerpt": "excerpt", "line": "line", "type": "type", "kind": "kind",
-        "members_count": "memberships",
+        "members_count": "memberships", "hops": "relationships from the focus",
+        "widths": "Line width: amount (USD)", "width_unknown": "unknown or ≤ US$10M",
+        "width_note": "log scale: +1.5 px per factor of ten, at most 10 px",
     },
     "zh-Hant": {
         "title": "AI 資本流向", "search": "搜尋行動者(中文或 English)…", "kinds": "關係類型",
@@ -86,7 +88,9 @@ _WORDS = {
         "impact_scale": "衝擊(0 → 1)", "empty": "此檢視沒有可顯示的內容。", "gain": "獲益", "gainers": "獲益(替代等)",
         "via_chain": "主要經由", "members": "屬於", "dates": "日期", "actors_count": "個行動者",
         "edges_count": "項關係", "ticker": "股票代號", "english": "英文", "excerpt": "摘錄", "line": "行",
-        "type": "類型", "kind": "關係類型", "members_count": "項群組成員關係",
+        "type": "類型", "kind": "關係類型", "members_count": "項群組成員關係", "hops": "與焦點相隔的關係數",
+        "widths": "線寬:金額(美元)", "width_unknown": "金額不明或 ≤ US$10M",
+        "width_note": "對數刻度:金額每增十倍加 1.5 像素,最寬 10 像素",
     },
 }
 
@@ -166,7 +170,8 @@ def kind_style(kind: str | None) -> tuple[str, object]:
 
 def edge_style(data: dict, highlighting: bool) -> dict:
     colour, dashes = kind_style(data.get("kind"))
-    width = edge_width(data.get("amount"))
+    # the width legend is in US dollars: amounts in other currencies are drawn thin, as unknown
+    width = edge_width(data.get("amount") if data.get("currency") == "USD" else None)
     tag = data.get("highlight")
     if tag:
         colour, width = HIGHLIGHT[tag], width + 3
@@ -223,7 +228,20 @@ def node_title(data: dict, degree: int, lang: str, claims: dict) -> str:
         lines.append(_impact_line(data, w))
     ids = data.get("claims") or []
     lines.append(f"{degree} {w['relationships']} · {len(ids)} {w['claims']}")
+    if data.get("hops") and not data.get("focus"):
+        lines.append(f"{w['hops']}: {data['hops']}")
     return "\n".join(lines)
+
+
+#: The amounts the width legend shows (USD); their widths come from :func:`edge_width`.
+WIDTH_LEGEND_USD = (1e9, 1e10, 1e11, 1e12)
+
+
+def width_legend(lang: str) -> list[dict]:
+    """What an edge's width means: [{"label": "US$1B", "width": 4.0}, …], thin (unknown) first."""
+    w = words(lang)
+    return [{"label": w["width_unknown"], "width": edge_width(None)}] + [
+        {"label": format_amount(usd, "USD"), "width": edge_width(usd)} for usd in WIDTH_LEGEND_USD]
 
 
 def _impact_line(data: dict, w: dict) -> str:

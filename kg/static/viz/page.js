@@ -51,9 +51,65 @@
       if (stable) return;
       stable = true;
       network.setOptions({ physics: { enabled: false } });
+      if (!data.separate || data.nodes.length < 2) return done();
+      // the boxes (shape and label) are measured when drawn: separate them after one more frame
+      network.once("afterDrawing", function () { separate(); fitAll(); done(); });
+      network.redraw();
+    }
+    function done() {
+      scaleLegend();
       loading.hidden = true;
       window.kgStableAt = performance.now();
       document.body.setAttribute("data-stable", "true");
+    }
+
+    // -- no label over another actor or its label: push overlapping boxes apart --------------------
+    var GAP = 4;  // canvas units between two boxes
+    function boxes() {
+      var pos = network.getPositions();
+      return network.body.nodeIndices.map(function (id) {
+        var b = network.getBoundingBox(id), p = pos[id];
+        return { id: id, x: p.x, y: p.y, l: b.left - p.x, r: b.right - p.x, t: b.top - p.y, b: b.bottom - p.y };
+      });
+    }
+    function separate() {
+      var items = boxes(), n = items.length, moved = {}, round, i, j;
+      for (round = 0; round < 400; round++) {
+        var any = false;
+        for (i = 0; i < n; i++) {
+          var a = items[i];
+          for (j = i + 1; j < n; j++) {
+            var c = items[j];
+            var ox = Math.min(a.x + a.r, c.x + c.r) - Math.max(a.x + a.l, c.x + c.l) + GAP;
+            var oy = Math.min(a.y + a.b, c.y + c.b) - Math.max(a.y + a.t, c.y + c.t) + GAP;
+            if (ox <= 0 || oy <= 0) continue;
+            any = true; moved[a.id] = a; moved[c.id] = c;
+            // along the axis that needs the shorter move, each box half the way
+            if (ox < oy) {
+              var sx = (a.x + (a.l + a.r) / 2 <= c.x + (c.l + c.r) / 2 ? 1 : -1) * (ox / 2 + 0.5);
+              a.x -= sx; c.x += sx;
+            } else {
+              var sy = (a.y + (a.t + a.b) / 2 <= c.y + (c.t + c.b) / 2 ? 1 : -1) * (oy / 2 + 0.5);
+              a.y -= sy; c.y += sy;
+            }
+          }
+        }
+        if (!any) break;
+      }
+      Object.keys(moved).forEach(function (id) { network.moveNode(id, moved[id].x, moved[id].y); });
+    }
+    // fit every box (labels included) inside the canvas with a margin, so nothing is clipped
+    var MARGIN = 24;  // CSS pixels
+    function fitAll() {
+      var items = boxes().filter(function (b) { return !hiddenNodes[b.id]; });
+      if (!items.length) return;
+      var l = Infinity, r = -Infinity, t = Infinity, b = -Infinity;
+      items.forEach(function (x) {
+        l = Math.min(l, x.x + x.l); r = Math.max(r, x.x + x.r); t = Math.min(t, x.y + x.t); b = Math.max(b, x.y + x.b);
+      });
+      var w = container.clientWidth - 2 * MARGIN, h = container.clientHeight - 2 * MARGIN;
+      var scale = Math.min(1.5, w / Math.max(1, r - l), h / Math.max(1, b - t));
+      network.moveTo({ position: { x: (l + r) / 2, y: (t + b) / 2 }, scale: scale, animation: false });
     }
     network.on("stabilizationProgress", function (p) { progress.value = Math.round(100 * p.iterations / p.total); });
     network.once("stabilizationIterationsDone", settle);
@@ -123,6 +179,23 @@
       li.appendChild(el("span", k.count, "count"));
       kindList.appendChild(li);
     });
+    // the legend's lines are as wide as the edges are drawn at the current zoom
+    var widthList = document.getElementById("width-list"), widthLines = [];
+    (data.widths || []).forEach(function (x) {
+      var li = el("li"), line = el("span", null, "line width");
+      widthLines.push([line, x.width]);
+      li.appendChild(line);
+      li.appendChild(el("span", x.label));
+      widthList.appendChild(li);
+    });
+    function scaleLegend() {
+      if (!widthLines) return;  // not made yet (an empty view settles at once)
+      var scale = network.getScale();
+      widthLines.forEach(function (p) { p[0].style.height = Math.max(0.5, p[1] * scale) + "px"; });
+    }
+    scaleLegend();
+    network.on("zoom", scaleLegend);
+    network.on("stabilized", scaleLegend);
     var layerList = document.getElementById("layer-list");
     data.layers.forEach(function (l) {
       var li = el("li"), label = el("label");
@@ -219,6 +292,7 @@
       var type = data.types.filter(function (t) { return t.id === k.type; })[0];
       row(dl, W.type, type ? type.label : k.type);
       row(dl, W.ticker, k.ticker);
+      if (!k.focus) row(dl, W.hops, k.hops);
       if (k.impact !== undefined) {
         row(dl, W.impact, k.shock ? W.shock + " · " + Number(k.impact).toFixed(2) : Number(k.impact).toFixed(3));
         if (k.loss) row(dl, W.loss, k.loss_text);
@@ -280,7 +354,8 @@
     window.kgPage = {
       network: network, nodes: nodes, edges: edges,
       search: search, setKind: setKind, setLayer: setLayer,
-      counts: function () { return { nodes: network.body.nodeIndices.length, edges: network.body.edgeIndices.length }; }
+      counts: function () { return { nodes: network.body.nodeIndices.length, edges: network.body.edgeIndices.length }; },
+      fit: fitAll
     };
   }
   if (document.fonts && document.getElementById("kg-font")) {
