@@ -147,16 +147,21 @@ def test_format_amount_keeps_qualifiers_and_status(args, text):
     assert format_amount(*args) == text
 
 
-def test_graph_page_shows_a_loss_in_the_cli_format(kg_store):
-    """Oracle's loss if OpenAI fails is its exposure, US$57.4 billion (`kg exposure OpenAI
-    --format jsonl` gives 57400000000): the page says US$57.4B, as the CLI does, not
-    US$57,400,000,000 (the browser's own number formatting)."""
+def test_graph_page_shows_a_loss_in_the_cli_format(kg_store, invoke):
+    """The page's details panel gave Oracle's loss if OpenAI fails as the browser formats it
+    (US$57,400,000,000 when the model had 57.4e9); now it is the string `kg exposure` prints
+    in its table, from the same function (e.g. 20,969,000,000 → US$20.97B)."""
     import kg
     from kg.viz import build_graph
 
     g = build_graph(kg_store, exposure="OpenAI")
-    assert g.nodes[K + "Oracle"]["loss"] == pytest.approx(57.4e9)
-    assert g.nodes[K + "Oracle"]["loss_text"] == "US$57.4B"
+    oracle = g.nodes[K + "Oracle"]
+    assert oracle["loss"] > 1e9
+    billions = f"{oracle['loss'] / 1e9:.2f}".rstrip("0").rstrip(".")
+    assert oracle["loss_text"] == f"US${billions}B"
+    table = invoke("exposure", "--shock", "OpenAI", "--wide").stdout
+    row = next(line for line in table.splitlines() if re.match(r"\d+\s+Oracle\s", line))
+    assert f" {oracle['loss_text']} " in row
     js = (Path(kg.__file__).parent / "static" / "viz" / "page.js").read_text(encoding="utf-8")
     assert "toLocaleString" not in js and "k.loss_text" in js
 
