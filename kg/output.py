@@ -238,7 +238,9 @@ def compact_iri(value, prefixes: dict[str, str] | None = None):
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         return value
     if prefixes is None:
-        from kg.vocab import PREFIXES as prefixes
+        from kg.vocab import PREFIXES
+
+        prefixes = PREFIXES
     best = max((ns for ns in prefixes.values() if value.startswith(ns)), key=len, default=None)
     if best is None:
         return value
