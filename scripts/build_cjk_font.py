@@ -49,6 +49,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--font", type=Path, help="Noto Sans CJK font file (default: the installed one)")
     parser.add_argument("-o", "--output", type=Path, default=SHIPPED_FONT)
+    parser.add_argument("--no-big5", action="store_true",
+                        help="only the bundled data's characters (to measure the alternative; not shipped)")
     args = parser.parse_args()
     if args.font:
         index = _tc_face(args.font)
@@ -60,7 +62,7 @@ def main() -> None:
         if not fonts:
             sys.exit("no Noto Sans CJK font installed (apt-get install fonts-noto-cjk) and no --font")
         source = fonts[0]
-    wanted = {ord(c) for c in bundled_chars() | big5_level1()}
+    wanted = {ord(c) for c in bundled_chars() | (frozenset() if args.no_big5 else big5_level1())}
     have = covered(*source)
     missing = sorted(wanted - have)
     if missing:
