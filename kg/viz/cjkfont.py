@@ -154,7 +154,11 @@ def _subset(path: Path, index: int, unicodes) -> bytes:
     font = TTFont(str(path), fontNumber=index, lazy=True, recalcBBoxes=False)
     options = subset.Options()
     options.flavor = "woff2"
-    options.layout_features = ["*"]  # vertical forms and the like stay available
+    # exactly the glyphs asked for: no OpenType-feature alternates (vertical forms, other
+    # languages' local forms: pages set CJK horizontally) and no mirrored pairs (《 does not bring
+    # 》: the pages' text runs left to right)
+    options.layout_features = []
+    options.bidi_closure = False
     options.hinting = False
     options.notdef_outline = True
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
@@ -169,8 +173,8 @@ def _subset(path: Path, index: int, unicodes) -> bytes:
     return buf.getvalue()
 
 
-#: Brotli quality of a page's font: 9 compresses a page's subset about 20 times faster than
-#: fontTools' default 11, for a file about 9 % larger (see docs/viz.md).
+#: Brotli quality of a page's font: 9 makes a page's subset 5 to 10 times faster than fontTools'
+#: default 11, for a file 3 % larger (benchmarks/bench_viz_font.py, docs/viz.md).
 BROTLI_QUALITY = 9
 _LOCK = threading.Lock()
 
