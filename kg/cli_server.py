@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from kg.cli import cli, pass_session
 
 __all__ = ["serve"]
+
+
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::\d{1,5})?")
+
+
+def _origins(ctx, param, values) -> tuple[str, ...]:
+    """Origins as browsers send them (lower-case, no path, no trailing slash); exit 2 otherwise."""
+    out = []
+    for value in values:
+        origin = value.strip().rstrip("/").lower()
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise click.BadParameter(f"{value!r} is not an origin: expected http(s)://HOST[:PORT] "
+                                     "(no path) or *", param=param)
+        out.append(origin)
+    return tuple(out)
 
 
 @cli.command()
@@ -18,30 +35,44 @@ __all__ = ["serve"]
               help="A user file to serve beside the bundled graph (same as kg --data). Repeatable.")
 @click.option("--no-bundled", is_flag=True, help="Serve only the ontology and the --data files (a scratch store).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes, i.e. queries running at once.  [default: CPUs, at least 2]")
+              help="Worker processes, i.e. queries running at once, and one reserved worker more for cheap "
+                   "requests.  [default: CPUs, at least 2]")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds a request may take before its worker is killed (503); requests may ask for less.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Most result rows (or triples) per response; larger results get 422, never cut.")
 @click.option("--max-body", type=click.IntRange(min=1), default=1_048_576, show_default=True,
               help="Largest request body in bytes (413 beyond).")
+@click.option("--max-result-bytes", type=click.IntRange(min=1024), default=64 * 1024 * 1024, show_default=True,
+              help="Largest response body in bytes; larger results get 422, never cut.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Open connections served at once (one thread each); more get 503 and are closed.")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a connection has to send a complete request head (also the keep-alive idle time).")
 @click.option("--client-limit", type=click.IntRange(min=1), default=4, show_default=True,
               help="Requests one client address may have running or queued at once (429 beyond).")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update from clients that send the token.")
 @click.option("--update-token", envvar="KG_UPDATE_TOKEN", metavar="TOKEN",
               help="Token for updates, sent as 'Authorization: Bearer TOKEN' (or set KG_UPDATE_TOKEN).")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST",
-              help="Let SERVICE, LOAD and FROM reach this host (example.org, *.example.org). Repeatable.")
+              help="Let SERVICE, LOAD and FROM reach this host (example.org, *.example.org). Repeatable. "
+                   "The workers then run without their network sandbox.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN", callback=_origins,
+              help="Let web pages from this origin (https://yasgui.example:8080, or * for any) read the "
+                   "answers. Repeatable. [default: none]")
 @click.option("--worker-memory", type=click.IntRange(min=0), default=4096, show_default=True, metavar="MIB",
               help="Address-space limit of each worker process in MiB (0: none); a query needing more gets 500.")
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 @pass_session
-def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows, max_body, client_limit,
-          allow_update, update_token, allow_hosts, worker_memory, quiet):
+def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows, max_body, max_result_bytes,
+          max_connections, header_timeout, client_limit, allow_update, update_token, allow_hosts, cors_origins,
+          worker_memory, quiet):
     """Serve the graph as a SPARQL 1.1 endpoint at /sparql, with a query page at /.
 
     Read-only unless --allow-update is given with a token. Queries run in worker processes
-    that are killed at the timeout; SERVICE, LOAD and unknown FROM graphs are refused. The named
+    that are killed at the timeout and cannot open network connections, so SERVICE and LOAD are
+    refused; so are unknown FROM graphs. No other web site's pages may read the answers unless
+    --cors-origin names it. The named
     queries are at /queries/NAME?param=value, the graph page at /viz. See docs/server.md.
 
     \b
@@ -73,8 +104,10 @@ def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows
         store = session.store
     config = ServerConfig(
         host=host, port=port, workers=workers or max(2, os.cpu_count() or 2), timeout=timeout,
-        max_rows=max_rows, max_body=max_body, client_limit=client_limit, allow_update=allow_update,
-        update_token=update_token, allow_hosts=tuple(allow_hosts), memory_mb=worker_memory or None, quiet=quiet,
+        max_rows=max_rows, max_body=max_body, max_result_bytes=max_result_bytes, max_connections=max_connections,
+        header_timeout=header_timeout, client_limit=client_limit, allow_update=allow_update,
+        update_token=update_token, allow_hosts=tuple(allow_hosts), cors_origins=cors_origins,
+        memory_mb=worker_memory or None, quiet=quiet,
     )
     try:
         server, pool = create_server(store, config)
@@ -86,6 +119,10 @@ def serve(session, host, port, more_data, no_bundled, workers, timeout, max_rows
     bound_host, bound_port = server.server_address[:2]
     url = f"http://{bound_host}:{bound_port}"
     mode = "updates allowed with the token" if allow_update else "read-only"
+    if allow_hosts:
+        click.echo("warning: --allow-host runs the query workers without their network sandbox: which host a "
+                   "query reaches is then checked on kg's reading of its text alone; serve only clients you "
+                   "trust", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}, not loopback: anyone who can reach it can query", err=True)
     click.echo(f"kg serve: SPARQL endpoint {url}/sparql, query page {url}/ "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kg.cli import cli, layer_option, pass_session, write_atomic
+from kg.cli import cli, emit, layer_option, pass_session, write_atomic
 
 __all__ = ["viz"]
 
@@ -14,7 +14,7 @@ _DEFAULT_OUTPUT = "kg-graph.html"
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+@click.option("-o", "--output", type=click.Path(allow_dash=True), default=None,
               help=f"Write to this file, atomically ('-' for stdout). Default: {_DEFAULT_OUTPUT} "
                    "(or kg-graph.graphml / .gexf with --export).")
 @click.option("--focus", metavar="NAME", help="Show only the neighbourhood of this actor (any name, either language).")
@@ -60,8 +60,6 @@ def viz(ctx, session, output, focus, depth, kinds, exposure, severity, method, c
       kg --lang zh-Hant viz --cycles -o cycles.html
       kg viz --export graphml -o graph.graphml
     """
-    import sys
-
     from click.core import ParameterSource
 
     if ctx.get_parameter_source("depth") is ParameterSource.COMMANDLINE and not focus:
@@ -84,7 +82,6 @@ def viz(ctx, session, output, focus, depth, kinds, exposure, severity, method, c
         data = render_page(session.store, max_nodes=max_nodes, **view).encode("utf-8")
         target = output or _DEFAULT_OUTPUT
     if target == "-":
-        sys.stdout.buffer.write(data)
-        return
+        return emit(data)
     write_atomic(target, data, force=force)
     click.echo(f"wrote {target} ({len(data):,} bytes)", err=True)

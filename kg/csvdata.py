@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import re
+import urllib.parse
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
@@ -21,7 +24,7 @@ __all__ = ["csv_to_quads", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIE
 #: licensee → licensor, payer → payee, dependent → provider, acquirer → acquiree,
 #: substitute → incumbent, subject → analogue).
 CSV_COLUMNS = ("from", "to", "kind", "amount", "currency", "qualifier", "date", "source_title", "source_url",
-               "status", "label")
+               "status", "label") + ("id", "same_deal_as", "part_of")  # the last three: kg.restatements
 REQUIRED_COLUMNS = ("from", "to", "kind", "source_title")
 
 KINDS = {
@@ -47,7 +50,18 @@ QUALIFIERS = {"exact": KG.Exact, "about": KG.About, "up-to": KG.UpTo, "at-least"
 STATUSES = {"in-force": KG.InForce, "committed": KG.Committed, "intended": KG.Intended,
             "hypothetical": KG.Hypothetical, "historical": KG.Historical, "ended": KG.Ended}
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+#: The longest field, in bytes of UTF-8 (Python's csv module refuses longer fields by default too).
+MAX_FIELD_BYTES = 128 * 1024
+#: The longest physical line read at once: every column at its longest, plus separators.
+_MAX_LINE_BYTES = MAX_FIELD_BYTES * (len(CSV_COLUMNS) + 2)
+#: Amounts are below this (in currency units): a bound far above any deal (world GDP is about
+#: 10^14 USD) that keeps every amount a finite float for the analyses and pages.
+MAX_AMOUNT = Decimal(10) ** 18
+#: Characters that plain text never holds (C0 controls but tab and line breaks, and DEL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: An http(s) URL without the characters an IRI may not hold (RFC 3987: space, "<>{}|\\^`).
+_URL = re.compile(r"https?://[^\s\"<>{}|\\^`\x00-\x1f\x7f]+")
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -82,22 +96,9 @@ def csv_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None] | 
     add(file_source, DCTERMS.title, ox.Literal(path.name))
     add(file_source, KG.layer, _n(KG.UserLayer))
     add(file_source, KG.namedGraph, g)
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; columns are {', '.join(CSV_COLUMNS)}")
-        unknown = [c for c in header if c not in CSV_COLUMNS]
-        if unknown:
-            raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; columns are {', '.join(CSV_COLUMNS)}")
-        for index, raw in enumerate(reader, start=1):
-            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-            where = f"{path}:{reader.line_num}"
+    with _rows(path) as rows:
+        for index, (line, row) in enumerate(rows, start=1):
+            where = f"{path}:{line}"
             if not any(row.values()):
                 continue
             for col in REQUIRED_COLUMNS:
@@ -117,9 +118,7 @@ def csv_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None] | 
             if row.get("status"):
                 add(rel, KG.status, _n(_pick(STATUSES, row["status"], "status", where)))
             if row.get("date"):
-                if not _DATE.match(row["date"]):
-                    raise InputError(f"{where}: date {row['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-                dtype = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}[len(row["date"])]
+                dtype = _date(row["date"], where)
                 add(rel, DCTERMS.date, ox.Literal(row["date"], datatype=_n(dtype)))
             key = (row["source_title"], row.get("source_url", ""))
             if key not in sources:
@@ -130,11 +129,121 @@ def csv_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None] | 
                 add(src, KG.layer, _n(KG.UserLayer))
                 add(file_source, DCTERMS.references, src)
                 if key[1]:
-                    if not re.match(r"^https?://\S+$", key[1]):
-                        raise InputError(f"{where}: source_url {key[1]!r} is not an http(s) URL")
-                    add(src, SCHEMA.url, _n(key[1]))
+                    add(src, SCHEMA.url, _source_url(key[1], where))
             add(rel, DCTERMS.source, sources[key])
     return quads
+
+
+@contextmanager
+def _rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
+    """The data rows of ``path`` as ``(line, {column: stripped value})``, after checking the
+    header; raises :class:`InputError` naming the file and line of the first unusable byte,
+    field or row (not UTF-8, binary, a field over :data:`MAX_FIELD_BYTES`, more fields than
+    columns, a column named twice, broken quoting)."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+    with handle:
+        yield _parse_rows(path, handle)
+
+
+def _parse_rows(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.reader(_text_lines(path, handle), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        _check_header(path, header)
+        for fields in reader:
+            where = f"{path}:{reader.line_num}"
+            for column, value in zip(header, fields):
+                _check_field(value, column, where)
+            extra = [v for v in fields[len(header):] if v.strip()]
+            if extra:
+                raise InputError(f"{where}: {len(fields)} fields but the header names {len(header)} columns "
+                                 f"(first extra field {_short(extra[0])})")
+            yield reader.line_num, {c: v.strip() for c, v in zip(header, fields)}
+    except csv.Error as exc:
+        message = str(exc)
+        if "field limit" in message:
+            message = f"a field is longer than {MAX_FIELD_BYTES // 1024} KiB"
+        raise InputError(f"{path}:{reader.line_num}: malformed CSV: {message}") from None
+
+
+def _text_lines(path: Path, handle) -> Iterator[str]:
+    """The lines of a binary file as UTF-8 text (a leading byte-order mark dropped), each line
+    read with a bound so that a file without line breaks is not read whole into memory."""
+    line = 0
+    while True:
+        raw = handle.readline(_MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        line += 1
+        if len(raw) > _MAX_LINE_BYTES:
+            raise InputError(f"{path}:{line}: line longer than {_MAX_LINE_BYTES // 1024} KiB (is this a CSV file?)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte "
+                             f"{exc.start + 1} of the line); save the file as UTF-8") from None
+        if "\x00" in text:
+            raise InputError(f"{path}:{line}: a NUL byte: this is a binary file, not CSV text")
+        yield text[1:] if line == 1 and text.startswith("\ufeff") else text
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    columns = ", ".join(CSV_COLUMNS)
+    if not header:
+        raise InputError(f"{path}:1: no header row; columns are {columns}")
+    for i, name in enumerate(header):
+        _check_field(name, f"#{i + 1}", f"{path}:1")
+        if not name:
+            raise InputError(f"{path}:1: column {i + 1} of the header has no name; columns are {columns}")
+        if name in header[:i]:
+            raise InputError(f"{path}:1: column {name!r} appears twice (columns {header.index(name) + 1} and {i + 1})")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; columns are {columns}")
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if unknown:
+        raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; columns are {columns}")
+
+
+def _check_field(value: str, column: str, where: str) -> None:
+    if len(value) > MAX_FIELD_BYTES // 4 and len(value.encode("utf-8")) > MAX_FIELD_BYTES:
+        raise InputError(f"{where}: column {column!r} is longer than {MAX_FIELD_BYTES // 1024} KiB")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise InputError(f"{where}: column {column!r} holds the control character U+{ord(bad.group()):04X} "
+                         "(is this a binary file?)")
+
+
+def _short(value: str, width: int = 40) -> str:
+    value = value.strip()
+    return repr(value if len(value) <= width else value[:width] + "…")
+
+
+def _date(text: str, where: str) -> str:
+    """The XSD datatype of a ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` date that exists."""
+    if not _DATE.fullmatch(text):
+        raise InputError(f"{where}: date {_short(text)} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    parts = [int(p) for p in text.split("-")]
+    try:
+        datetime.date(parts[0], *(parts[1:] + [1, 1])[:2])
+    except ValueError as exc:
+        raise InputError(f"{where}: date {text!r} does not exist ({exc})") from None
+    return {1: XSD.gYear, 2: XSD.gYearMonth, 3: XSD.date}[len(parts)]
+
+
+def _source_url(url: str, where: str) -> ox.NamedNode:
+    """An http(s) URL as an IRI node, refused unless it is one that Oxigraph and every RDF
+    syntax accept as written."""
+    try:
+        if not _URL.fullmatch(url) or not urllib.parse.urlsplit(url).hostname:
+            raise ValueError
+        return _n(url)
+    except ValueError:
+        raise InputError(f"{where}: source_url {_short(url)} is not an http(s) URL (percent-encode spaces, "
+                         "quotes and braces)") from None
 
 
 def _actor(name: str, resolve, actors: dict, add) -> ox.NamedNode:
@@ -154,9 +263,15 @@ def _amount(rel, row: dict, where: str, add) -> None:
     try:
         value = Decimal(row["amount"].replace(",", "").replace("_", ""))
     except InvalidOperation:
-        raise InputError(f"{where}: amount {row['amount']!r} is not a number (write 300000000000, not US$300B)") from None
+        value = None
+    if value is None or not value.is_finite():
+        raise InputError(f"{where}: amount {_short(row['amount'])} is not a number "
+                         "(write 300000000000, not US$300B)")
     if value < 0:
         raise InputError(f"{where}: amount must not be negative")
+    if value >= MAX_AMOUNT:
+        raise InputError(f"{where}: amount {_short(row['amount'])} is not below 10^18 (is it in currency units?)")
+    value = value.copy_abs()  # -0 becomes 0
     currency = (row.get("currency") or "USD").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise InputError(f"{where}: currency {row.get('currency')!r} is not a three-letter ISO 4217 code")

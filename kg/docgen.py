@@ -24,10 +24,10 @@ WHERE {
   ?term a ?type .
   FILTER(?type IN (owl:Class, owl:ObjectProperty, owl:DatatypeProperty))
   FILTER(STRSTARTS(STR(?term), "https://w3id.org/ai-capital-kg/ontology#"))
-  OPTIONAL { ?term rdfs:label ?len FILTER(LANG(?len) = "en") }
-  OPTIONAL { ?term rdfs:label ?lzh FILTER(LANG(?lzh) = "zh-hant") }
-  OPTIONAL { ?term rdfs:comment ?cen FILTER(LANG(?cen) = "en") }
-  OPTIONAL { ?term rdfs:comment ?czh FILTER(LANG(?czh) = "zh-hant") }
+  OPTIONAL { ?term rdfs:label ?len FILTER(langMatches(LANG(?len), "en")) }
+  OPTIONAL { ?term rdfs:label ?lzh FILTER(langMatches(LANG(?lzh), "zh-Hant")) }
+  OPTIONAL { ?term rdfs:comment ?cen FILTER(langMatches(LANG(?cen), "en")) }
+  OPTIONAL { ?term rdfs:comment ?czh FILTER(langMatches(LANG(?czh), "zh-Hant")) }
   OPTIONAL { ?term rdfs:subClassOf|rdfs:subPropertyOf ?super }
   OPTIONAL { ?term rdfs:domain ?dom }
   OPTIONAL { ?term rdfs:range ?rng }
@@ -45,9 +45,9 @@ SELECT ?scheme ?concept ?notation (SAMPLE(?len) AS ?label_en) (SAMPLE(?lzh) AS ?
   (SAMPLE(?mf) AS ?money_from) (SAMPLE(?mt) AS ?money_to) (GROUP_CONCAT(DISTINCT STR(?ch); separator=" ") AS ?channels)
 WHERE {
   ?concept skos:inScheme ?scheme ; skos:notation ?notation .
-  OPTIONAL { ?concept skos:prefLabel ?len FILTER(LANG(?len) = "en") }
-  OPTIONAL { ?concept skos:prefLabel ?lzh FILTER(LANG(?lzh) = "zh-hant") }
-  OPTIONAL { ?concept skos:definition ?den FILTER(LANG(?den) = "en") }
+  OPTIONAL { ?concept skos:prefLabel ?len FILTER(langMatches(LANG(?len), "en")) }
+  OPTIONAL { ?concept skos:prefLabel ?lzh FILTER(langMatches(LANG(?lzh), "zh-Hant")) }
+  OPTIONAL { ?concept skos:definition ?den FILTER(langMatches(LANG(?den), "en")) }
   OPTIONAL { ?concept kg:fromRole ?fr } OPTIONAL { ?concept kg:toRole ?tr } OPTIONAL { ?concept kg:shortcut ?sc }
   OPTIONAL { ?concept kg:moneyFromRole ?mf } OPTIONAL { ?concept kg:moneyToRole ?mt } OPTIONAL { ?concept kg:channel ?ch }
 }

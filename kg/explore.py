@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from kg.entities import label_of, resolve
 from kg.errors import InputError, QueryError
-from kg.queries import load_query
+from kg.queries import list_queries, load_query, with_prefixes
 from kg.vocab import KG
 
 __all__ = [
     "info", "list_entities", "show_entity", "list_claims", "coverage", "run_named_query",
-    "LAYERS", "layer_iri", "local_name",
+    "LAYERS", "layer_iri", "layer_name", "local_name",
 ]
 
 LAYERS = {"article": KG.ArticleLayer, "context": KG.ContextLayer, "user": KG.UserLayer}
@@ -27,6 +27,21 @@ def layer_iri(name: str | None) -> str | None:
 
 def local_name(iri: str | None) -> str:
     return "" if not iri else iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def layer_name(iri_or_name: str | None) -> str | None:
+    """``kg:ArticleLayer`` (or ``article``) → ``article``: the one spelling of a layer in output."""
+    if not iri_or_name:
+        return None
+    for name, iri in LAYERS.items():
+        if iri_or_name in (iri, name):
+            return name
+    return local_name(iri_or_name).removesuffix("Layer").lower()
+
+
+def _sorted_split(text: str | None, sep: str | None = None) -> list[str]:
+    """A GROUP_CONCAT'ed list as a sorted list: stores do not agree on GROUP_CONCAT's order."""
+    return sorted(x.strip() for x in (text or "").split(sep) if x.strip())
 
 
 def info(kg) -> dict:
@@ -75,35 +90,40 @@ def show_entity(kg, name: str, lang: str = "en") -> dict:
     iri = resolve(kg, name)
     rows = kg.select(load_query("entity").text, {"id": iri})
     head = rows[0] if rows else {"id": iri}
-    groups = [
+    groups = sorted((
         {"direction": r["direction"], "id": r["other"], "label": label_of(kg, r["other"], lang), "source": r["source"]}
         for r in kg.select(load_query("entity-groups").text, {"id": iri})
-    ]
+    ), key=lambda g: (g["direction"], g["id"], g["source"] or ""))
     rels = [
         {
-            "direction": r["direction"], "relationship": r["rel"], "kind": local_name(r["kind"]),
+            "direction": r["direction"], "relationship": r["rel"],
+            "kind": r["kindName"] or local_name(r["kind"]), "kind_label": r["kindLabel"],
             "other": r["other"], "other_label": label_of(kg, r["other"], lang),
-            "amount": r["value"], "currency": r["currency"], "qualifiers": r["qualifiers"] or None,
-            "amount_text": r["amountText"], "status": r["status"], "source": r["source"], "layer": r["layer"],
+            "amount": r["value"], "currency": r["currency"],
+            "qualifiers": ",".join(_sorted_split(r["qualifiers"], ",")) or None,
+            "amount_text": r["amountText"], "status": r["status"],
+            "source": " ".join(_sorted_split(r["source"])) or None, "layer": layer_name(r["layer"]),
         }
         for r in kg.select(load_query("entity-relationships").text, {"id": iri})
     ]
-    claims = [_claim_row(r) for r in kg.select(load_query("claims-about").text, {"about": iri})]
+    rels.sort(key=lambda r: (r["direction"], r["kind_label"] or r["kind"], r["other"], r["relationship"], r["layer"] or ""))
+    claims = _sort_claims(_claim_row(r) for r in kg.select(load_query("claims-about").text, {"about": iri}))
     assessments = [
         {
             "assessment": r["assessment"], "verdict": r["verdict"], "short_term": r["short"], "long_term": r["long"],
             "short_term_text": r["short_text"], "long_term_text": r["long_text"],
             "rationale": r["rationale_zh"] if lang == "zh-Hant" and r["rationale_zh"] else r["rationale"],
-            "claims": (r["claims"] or "").split(), "source": r["source"],
+            "claims": _sorted_split(r["claims"]), "source": r["source"],
         }
         for r in kg.select(load_query("impact-assessments").text, {"actor": iri})
     ]
+    assessments.sort(key=lambda a: (a["verdict"] or "", a["assessment"]))
     return {
         "id": iri,
         "label": head.get("label"),
         "label_zh": head.get("label_zh"),
         "types": sorted(local_name(t) for t in (head.get("types") or "").split()),
-        "alt_labels": [a for a in (head.get("altLabels") or "").split("; ") if a],
+        "alt_labels": _sorted_split(head.get("altLabels"), "; "),
         "ticker": head.get("ticker"),
         "wikidata": head.get("wikidata"),
         "operated_by": head.get("operatedBy"),
@@ -115,6 +135,11 @@ def show_entity(kg, name: str, lang: str = "en") -> dict:
     }
 
 
+def _sort_claims(rows) -> list[dict]:
+    """Claims by line (claims without one first, as SPARQL's ORDER BY puts unbound values), then IRI."""
+    return sorted(rows, key=lambda c: (c["line"] is not None, c["line"] or 0, c["id"]))
+
+
 def _claim_row(r: dict) -> dict:
     return {
         "id": r["id"],
@@ -123,10 +148,10 @@ def _claim_row(r: dict) -> dict:
         "text_en": r["text_en"],
         "section": r["section_name"],
         "kind": r["kind_name"],
-        "hedge": r["hedge"] or None,
-        "about": (r["abouts"] or "").split(),
+        "hedge": ",".join(_sorted_split(r["hedge"], ",")) or None,
+        "about": _sorted_split(r["abouts"]),
         "source": r["source"],
-        "layer": local_name(r["layer"]),
+        "layer": layer_name(r["layer"]),
         "line": r["line"],
     }
 
@@ -144,7 +169,7 @@ def list_claims(kg, about: str | None = None, section: str | None = None, kind: 
         rows = kg.select(load_query("claims-about").text, bindings)
     else:
         rows = kg.select(load_query("claims").text, bindings)
-    return [_claim_row(r) for r in rows]
+    return _sort_claims(_claim_row(r) for r in rows)
 
 
 def concepts(kg, *schemes: str) -> dict[str, str]:
@@ -169,13 +194,13 @@ def _concept(kg, value: str, *schemes: str) -> str:
     raise InputError(f"unknown value {value!r}; expected one of {', '.join(sorted(table))}")
 
 
-def coverage(kg) -> list[dict]:
-    """Every paragraph of each source with its claims (section → paragraphs → claims)."""
-    rows = kg.select(load_query("coverage").text)
+def coverage(kg, source: str | None = None) -> list[dict]:
+    """Every paragraph of each source (or of ``source``, an IRI) with its claims."""
+    rows = kg.select(load_query("coverage").text, {"source": source})
     return [
         {
             "section": r["section"], "line": r["line"], "paragraph_kind": r["paragraph_kind"],
-            "claims": r["claims"], "claim_ids": [local_name(c) for c in (r["claim_ids"] or "").split()],
+            "claims": r["claims"], "claim_ids": sorted(local_name(c) for c in (r["claim_ids"] or "").split()),
             "paragraph": r["paragraph"], "source": r["source"],
         }
         for r in rows
@@ -199,11 +224,26 @@ def run_named_query(kg, name_or_path: str, params: dict[str, str]):
         raise QueryError(f"query {query.name!r} needs parameter(s): {', '.join(missing)}")
     bindings = {name: bind_value(kg, declared[name].type, value) for name, value in params.items()}
     form = query.form
+    named = list_queries().get(query.name)
+    if named is not None and named.path == query.path:
+        return form, _run_form(kg, form, query.text, bindings)
+    # A user's file: the project's prefixes are predeclared (the embedded store does so itself;
+    # a remote one gets them declared on the query's first line), errors name the file.
+    from kg.store import KGStore
+
+    text = query.text if isinstance(kg, KGStore) else with_prefixes(query.text)
+    try:
+        return form, _run_form(kg, form, text, bindings)
+    except QueryError as exc:
+        raise QueryError(f"{query.path}: {exc}") from None
+
+
+def _run_form(kg, form: str, text: str, bindings: dict):
     if form == "SELECT":
-        return form, kg.select(query.text, bindings)
+        return kg.select(text, bindings)
     if form == "ASK":
-        return form, kg.ask(query.text, bindings)
-    return form, kg.construct(query.text, bindings)
+        return kg.ask(text, bindings)
+    return kg.construct(text, bindings)
 
 
 def bind_value(kg, ptype: str, value: str):

@@ -1,20 +1,62 @@
-"""Render rows (a list of dicts) as an aligned table, JSON or CSV on stdout."""
+"""Render rows (a list of dicts) as a table fitted to the terminal, JSON, JSON lines or CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import numbers
+import os
+import sys
 import unicodedata
-from decimal import Decimal
 
-__all__ = ["render", "FORMATS", "format_amount"]
+__all__ = ["render", "FORMATS", "ROW_FORMATS", "configure", "format_amount", "terminal_width", "text_width"]
 
-FORMATS = ("table", "json", "csv")
+#: Every ``--format`` a command that prints rows takes.
+FORMATS = ("table", "json", "jsonl", "csv")
+#: The formats of flat records (one per row), as opposed to ``json``'s whole document.
+ROW_FORMATS = ("jsonl", "csv")
+
+#: Statuses under which an amount is owed or paid: shown without a note. Any other status
+#: (intended, hypothetical, historical, ended) follows the amount in brackets.
+PLAIN_STATUSES = ("in-force", "committed")
+
+_GAP = 2  # spaces between table columns
+_MIN_TEXT = 6  # a text column is cut to no less than this (or its header's width)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+class Settings:
+    """What ``--wide`` and ``--no-headers`` chose for this run of ``kg``."""
+
+    wide = False
+    headers = True
+
+
+SETTINGS = Settings()
+
+
+def configure(*, wide: bool | None = None, headers: bool | None = None) -> None:
+    """Set the table options of this run (the CLI calls it from ``--wide`` and ``--no-headers``)."""
+    if wide is not None:
+        SETTINGS.wide = wide
+    if headers is not None:
+        SETTINGS.headers = headers
+
+
+def terminal_width() -> int | None:
+    """The width tables fit: ``$COLUMNS`` when set, else the terminal's when stdout is one,
+    else ``None`` (a pipe or a file: no limit, each column still capped at its own maximum)."""
+    env = os.environ.get("COLUMNS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        if sys.stdout.isatty():
+            return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def text_width(text: str) -> int:
+    """Display columns of ``text``: East Asian wide and fullwidth characters take two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _cell(value) -> str:
@@ -28,10 +70,12 @@ def _cell(value) -> str:
 
 
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - text_width(text))
 
 
 def _json_default(value):
+    from decimal import Decimal
+
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, (set, frozenset)):
@@ -39,43 +83,128 @@ def _json_default(value):
     return str(value)
 
 
-def render(rows: list[dict], fmt: str = "table", columns: list[str] | None = None, max_width: int = 60) -> str:
-    """Rows as text. ``columns`` fixes the order (and, for tables and CSV, the selection)."""
+def _dumps(value, **kw) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=_json_default, **kw)
+
+
+def render(rows, fmt: str = "table", columns: list[str] | None = None, max_width: int | None = 60,
+           *, width: int | None | bool = True) -> str:
+    """Rows as text.
+
+    Parameters
+    ----------
+    rows : list of dicts (a dict for ``json``, or one record for ``jsonl``).
+    fmt : ``table``, ``json``, ``jsonl`` (one JSON object per line) or ``csv``.
+    columns : the order of the columns and, except for ``json``, their selection.
+    max_width : tables: the widest any one column is shown (``--wide``: no cap).
+    width : tables: the width the whole line fits, the widest text columns cut first
+        (``True``: :func:`terminal_width`; ``None``: no limit; ``--wide``: no limit).
+    """
     if fmt == "json":
-        return json.dumps(rows, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+        return _dumps(rows, indent=2) + "\n"
+    if fmt == "jsonl":
+        records = [rows] if isinstance(rows, dict) else rows
+        if columns:
+            records = [{c: r.get(c) for c in columns} for r in records]
+        return "".join(_dumps(r, separators=(",", ":")) + "\n" for r in records)
     cols = columns or (list(rows[0]) if rows else [])
     if fmt == "csv":
+        import csv
+        import io
+
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(cols)
+        if SETTINGS.headers:
+            writer.writerow(cols)
         for r in rows:
             writer.writerow([_cell(r.get(c)) for c in cols])
         return buf.getvalue()
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if not rows:
         return "(no rows)\n"
-    cells = [[_clip(_cell(r.get(c)), max_width) for c in cols] for r in rows]
-    widths = [max([_width(c)] + [_width(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(cols, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
+    return _table(rows, cols, None if SETTINGS.wide else max_width,
+                  None if SETTINGS.wide else terminal_width() if width is True else width or None)
+
+
+def _table(rows: list[dict], cols: list[str], cap: int | None, width: int | None) -> str:
+    cells = [[_clip(" ".join(_cell(r.get(c)).split()), cap) for c in cols] for r in rows]
+    heads = [str(c) for c in cols] if SETTINGS.headers else [""] * len(cols)
+    widths = [max([text_width(h)] + [text_width(row[i]) for row in cells]) for i, h in enumerate(heads)]
+    if width:
+        numeric = [all(_is_number(r.get(c)) for r in rows) for c in cols]
+        widths = fit_widths(widths, [text_width(h) for h in heads], numeric, width)
+        shown = len(widths)
+        if shown < len(cols):
+            hidden = [str(c) for c in cols[shown:]]
+            print(f"note: {len(hidden)} column(s) left out to fit {width} columns ({', '.join(hidden)}); "
+                  "--wide or --format csv shows them", file=sys.stderr)
+        cells = [[_clip(v, w) for v, w in zip(row, widths)] for row in cells]
+        heads = [_clip(h, w) for h, w in zip(heads, widths)]
+    lines = []
+    if SETTINGS.headers:
+        lines.append("  ".join(_pad(h, w) for h, w in zip(heads, widths)).rstrip())
+        lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(_pad(v, w) for v, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines) + "\n"
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if _width(text) <= limit:
+def _is_number(value) -> bool:
+    return value is None or value == "" or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+
+
+def fit_widths(widths: list[int], heads: list[int], numeric: list[bool], width: int) -> list[int]:
+    """Column widths whose line (columns and the gaps between them) fits ``width``.
+
+    The widest text column loses one display column at a time, down to its header's width (at
+    least six; numbers are never cut). When that is not enough, the rightmost columns are left
+    out (the list returned is shorter) until the rest fits; the first column always stays.
+    """
+    floor = [w if num else min(w, max(h, _MIN_TEXT)) for w, h, num in zip(widths, heads, numeric)]
+    n = len(widths)
+    while n > 1 and sum(floor[:n]) + _GAP * (n - 1) > width:
+        n -= 1
+    out = list(widths[:n])
+    excess = sum(out) + _GAP * (n - 1) - width
+    while excess > 0:
+        candidates = [i for i, w in enumerate(out) if w > floor[i]]
+        if not candidates:
+            break
+        i = max(candidates, key=lambda k: (out[k], -k))
+        out[i] -= 1
+        excess -= 1
+    return out
+
+
+def _clip(text: str, limit: int | None) -> str:
+    if limit is None or text_width(text) <= limit:
         return text
-    out, w = "", 0
+    out, w = [], 0
     for ch in text:
-        cw = _width(ch)
+        cw = text_width(ch)
         if w + cw > limit - 1:
             break
-        out, w = out + ch, w + cw
-    return out + "…"
+        out.append(ch)
+        w += cw
+    return "".join(out) + "…"
 
 
-def format_amount(value, currency: str | None = "USD", qualifiers: str | None = None) -> str:
-    """``300000000000, USD, "about"`` → ``about US$300B``."""
+def format_amount(value, currency: str | None = "USD", qualifiers=None, status: str | None = None) -> str:
+    """An amount as people write it, with its qualifiers and, unless it is owed or paid, its status.
+
+    ``qualifiers`` is a list or a comma-separated string of notations (``up-to``, ``about`` …;
+    ``exact`` says nothing and is left out). The one format of the CLI, the graph pages and
+    the endpoint's pages.
+
+    >>> format_amount(300000000000, "USD", "about")
+    'about US$300B'
+    >>> format_amount(1e11, "USD", ["up-to"], "intended")
+    'up to US$100B (intended)'
+    >>> format_amount(57.4e9)
+    'US$57.4B'
+    """
     if value is None:
         return ""
     v = float(value)
@@ -86,5 +215,8 @@ def format_amount(value, currency: str | None = "USD", qualifiers: str | None = 
     else:
         num = f"{v:,.0f}"
     sym = "US$" if currency in (None, "USD") else f"{currency} "
-    qual = " ".join(q.replace("-", " ") for q in (qualifiers or "").split(",") if q and q != "exact")
-    return f"{qual} {sym}{num}".strip()
+    if isinstance(qualifiers, str):
+        qualifiers = qualifiers.split(",")
+    qual = " ".join(q.strip().replace("-", " ") for q in (qualifiers or ()) if q and q.strip() != "exact")
+    note = f" ({status.replace('-', ' ')})" if status and status not in PLAIN_STATUSES else ""
+    return f"{qual} {sym}{num}".strip() + note

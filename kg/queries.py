@@ -10,7 +10,8 @@ from pathlib import Path
 from kg.errors import QueryError
 from kg.resources import queries_dir
 
-__all__ = ["NamedQuery", "Param", "dialect_texts", "load_query", "list_queries", "values_block"]
+__all__ = ["NamedQuery", "Param", "dialect_texts", "load_query", "list_queries", "values_block", "with_prefixes",
+           "unknown_prefix_message", "star_order"]
 
 # "# param ?company  entity   The company" ; a type ending in "?" marks the parameter optional.
 _PARAM = re.compile(r"^#\s*param\s+\?(\w+)\s+(\w+)(\??)\s*(.*)$")
@@ -111,3 +112,64 @@ def values_block(variable: str, terms) -> str:
             raise QueryError(f"VALUES accepts IRIs and literals, not {type(t).__name__}")
         parts.append(str(t))
     return f"VALUES ?{variable} {{ {' '.join(parts)} }}"
+
+
+# -- what users' own queries may rely on ---------------------------------------------------------
+_DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<")
+_STAR = re.compile(r"(?is)\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*")
+
+
+def with_prefixes(text: str, prefixes: dict[str, str] | None = None) -> str:
+    """``text`` with the project's prefixes (``kg:``, ``kgr:``, ``rdfs:`` … of :data:`kg.vocab.PREFIXES`)
+    that it does not declare itself declared at the start of its first line, so that line
+    numbers stay those of the user's file. Constant declarations, never user input."""
+    from kg.vocab import PREFIXES
+
+    declared = {m.group(1) or "" for m in _DECLARED.finditer(text)}
+    extra = [f"PREFIX {name}: <{iri}>" for name, iri in (prefixes or PREFIXES).items() if name not in declared]
+    return " ".join(extra) + " " + text if extra else text
+
+
+def unknown_prefix_message(text: str, known=None) -> str | None:
+    """``unknown prefix `x:` at line 3; known: kg, kgr, …`` for the first prefixed name of
+    ``text`` whose prefix is neither declared in it nor in ``known`` (default: the project's,
+    which ``kg query`` and the endpoint predeclare); ``None`` when every prefix is known."""
+    from kg.server.lexer import tokenize
+    from kg.vocab import PREFIXES
+
+    names = list(PREFIXES if known is None else known)
+    tokens = tokenize(text)
+    declaring = False
+    for tok in tokens:
+        if tok.kind == "word" and tok.text == "PREFIX":
+            declaring = True
+            continue
+        if tok.kind == "pname":
+            prefix = tok.text.split(":", 1)[0]
+            if declaring:
+                names.append(prefix)
+            elif prefix not in names:
+                line = text.count("\n", 0, tok.start) + 1
+                return f"unknown prefix `{prefix}:` at line {line}; known: {', '.join(dict.fromkeys(names))}"
+        declaring = False
+    return None
+
+
+def star_order(text: str, names: list[str]) -> list[str]:
+    """The columns of a ``SELECT *`` in the order their variables first appear in the query
+    (Oxigraph gives them sorted: ``o, p, s``); ``names`` unchanged for any other projection."""
+    if not _STAR.search(text):
+        return names
+    from kg.server.lexer import tokenize
+
+    tokens = tokenize(text)
+    first = next((i for i, t in enumerate(tokens) if t.kind == "word" and t.text == "SELECT"), None)
+    if first is None:
+        return names
+    j = first + 1
+    while j < len(tokens) and tokens[j].kind == "word" and tokens[j].text in ("DISTINCT", "REDUCED"):
+        j += 1
+    if j >= len(tokens) or tokens[j].text != "*":
+        return names
+    seen = dict.fromkeys(t.text[1:] for t in tokens[j + 1:] if t.kind == "var")
+    return [n for n in seen if n in names] + [n for n in names if n not in seen]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -12,8 +13,9 @@ from typing import Iterable, Mapping
 import pyoxigraph as ox
 
 from kg.errors import InputError, ParseError, QueryError
+from kg.queries import star_order
 from kg.resources import data_dir, ontology_dir
-from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, RDF, SRC, USER_GRAPH_BASE, XSD
+from kg.vocab import DCTERMS, DERIVED_GRAPH, KG, ONTOLOGY_GRAPH, PREFIXES, RDF, SRC, USER_GRAPH_BASE, XSD
 
 __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store", "rdf_format", "to_python", "to_term",
            "RDF_FORMATS"]
@@ -21,6 +23,7 @@ __all__ = ["KGStore", "LoadedFile", "RULE_READS", "count_triples", "load_store",
 #: File suffix → Oxigraph format, for the RDF files users may pass with ``--data``.
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
     ".trig": ox.RdfFormat.TRIG,
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
@@ -61,7 +64,8 @@ class KGStore:
     """The loaded dataset: an Oxigraph store whose default graph is the union of named graphs.
 
     Every read goes through :meth:`select` (or :meth:`construct`/:meth:`ask`), with values
-    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted.
+    bound by substitution (Oxigraph's equivalent of rdflib's ``initBindings``), never pasted,
+    and the project's prefixes (:data:`kg.vocab.PREFIXES`) predeclared.
     """
 
     store: ox.Store = field(default_factory=ox.Store)
@@ -73,10 +77,28 @@ class KGStore:
     def _run(self, sparql: str, bindings: Mapping[str, object] | None):
         subs = {ox.Variable(k): to_term(v) for k, v in (bindings or {}).items() if v is not None}
         try:
-            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+            return self.store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None,
+                                    prefixes=PREFIXES)
         except SyntaxError as exc:
-            raise QueryError(f"bad SPARQL: {exc}") from None
+            from kg.queries import unknown_prefix_message
+
+            raise QueryError(f"bad SPARQL: {unknown_prefix_message(sparql) or exc}") from None
         except RuntimeError as exc:
+            if subs and "SELECT projection" in str(exc):
+                return self._run_with_values(sparql, subs)
+            raise QueryError(str(exc)) from None
+
+    def _run_with_values(self, sparql: str, subs: dict):
+        """Oxigraph substitutes only variables that the SELECT projects; a parameter that a
+        user's query does not select is bound by a ``VALUES`` block (built from the terms)
+        first inside the WHERE pattern instead, which joins it with the whole pattern alike."""
+        from kg.queries import values_block
+        from kg.remote import bind_values
+
+        text = bind_values(sparql, [values_block(var.value, [term]) for var, term in subs.items()])
+        try:
+            return self.store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
+        except (SyntaxError, RuntimeError) as exc:
             raise QueryError(str(exc)) from None
 
     def select(self, sparql: str, bindings: Mapping[str, object] | None = None) -> list[dict]:
@@ -84,7 +106,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return [{n: to_python(sol[n]) for n in names} for sol in result]
 
     def select_terms(self, sparql: str, bindings: Mapping[str, object] | None = None):
@@ -92,7 +114,7 @@ class KGStore:
         result = self._run(sparql, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
+        names = star_order(sparql, [v.value for v in result.variables])
         return names, [[sol[n] for n in names] for sol in result]
 
     def ask(self, sparql: str, bindings: Mapping[str, object] | None = None) -> bool:
@@ -130,10 +152,8 @@ class KGStore:
             scratch = ox.Store()
             try:
                 scratch.bulk_load(path=str(path), format=fmt_enum)
-            except SyntaxError as exc:
-                raise ParseError(path, _line_of(exc), _message_of(exc)) from None
-            except (OSError, ValueError) as exc:
-                raise ParseError(path, None, str(exc)) from None
+            except (SyntaxError, OSError, ValueError, MemoryError) as exc:
+                raise _parse_error(path, fmt_enum, exc) from None
             fmt = fmt_enum.name.lower()
             if target is not None:
                 _move_default_graph(scratch, target)
@@ -150,12 +170,16 @@ class KGStore:
         """A triple format goes straight into its graph: one transactional load, no copy
         (a parse error leaves the store as it was)."""
         before = len(self.store)
-        try:
-            self.store.load(path=str(path), format=fmt_enum, to_graph=ox.NamedNode(target))
-        except SyntaxError as exc:
-            raise ParseError(path, _line_of(exc), _message_of(exc)) from None
-        except (OSError, ValueError) as exc:
-            raise ParseError(path, None, str(exc)) from None
+        to_graph = ox.NamedNode(target) if target else ox.DefaultGraph()
+        if fmt_enum == ox.RdfFormat.RDF_XML:  # never Oxigraph's parser: it expands DTD entities (kg.rdfxml)
+            from kg.rdfxml import parse_rdfxml
+
+            self.store.extend(parse_rdfxml(path, to_graph))
+        else:
+            try:
+                self.store.load(path=str(path), format=fmt_enum, to_graph=to_graph)
+            except (SyntaxError, OSError, ValueError, MemoryError) as exc:
+                raise _parse_error(path, fmt_enum, exc) from None
         added = _ensure_sources(self.store, [target], path) if not bundled else []
         self._invalidate()
         info = LoadedFile(str(path), [target], len(self.store) - before, bundled, fmt_enum.name.lower(), added)
@@ -271,13 +295,19 @@ def load_store(data: Iterable[str | Path] = (), *, bundled: bool = True, validat
     if bundled:
         for path in sorted(data_dir().glob("*.trig")):
             kg.load_file(path, bundled=True)
-    user = [kg.load_file(Path(p)) for p in data]
+    from kg.loading import load_user_files
+
+    user = load_user_files(kg, data)  # read every file, then resolve the CSVs' names
     if derive or validate:
         kg.derive()
     if validate and user:
         from kg.validate import validate_store
 
         validate_store(kg, graphs=[g for f in user for g in f.graphs])
+    if user:  # with or without SHACL: the pages and tables read these as numbers
+        from kg.validate import check_numbers
+
+        check_numbers(kg, user)
     return kg
 
 
@@ -341,6 +371,64 @@ def count_triples(path: Path, graph: str, added: Iterable[ox.Quad] = ()) -> int:
     scratch.load_file(path, bundled=True, graph=graph)  # bundled: no source node of its own
     scratch.store.extend(added)
     return len(scratch.store)
+
+
+#: The longest token (literal, IRI, name) Oxigraph's parsers hold: their buffer's bound.
+MAX_TOKEN_BYTES = 16 * 1024 * 1024
+
+
+def _parse_error(path: Path, fmt: ox.RdfFormat, exc: Exception) -> ParseError:
+    """The one-line error for a file Oxigraph could not parse."""
+    if isinstance(exc, SyntaxError):
+        return ParseError(path, _line_of(exc), _message_of(exc))
+    if isinstance(exc, MemoryError):
+        if "buffer maximal size" in str(exc):
+            return ParseError(path, _line_of_long_token(path, fmt),
+                              f"a literal, IRI or other token longer than {MAX_TOKEN_BYTES >> 20} MiB "
+                              "(the most kg reads as one token)")
+        return ParseError(path, None, "out of memory while parsing")
+    return ParseError(path, None, getattr(exc, "strerror", None) or str(exc))
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, handle):
+        self.handle, self.count = handle, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.handle.read(len(buffer))
+        buffer[:len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+def _line_of_long_token(path: Path, fmt: ox.RdfFormat) -> int | None:
+    """The line where the statement holding a token over :data:`MAX_TOKEN_BYTES` starts.
+
+    Oxigraph says only that its buffer is full. It fills the buffer from the first byte it has
+    not yet turned into a triple, so parsing again and counting the bytes read gives where the
+    buffer started: that line, past any blank lines, is the one the statement starts on."""
+    with path.open("rb") as handle:
+        reader = _CountingReader(handle)
+        try:
+            for _ in ox.parse(reader, format=fmt):
+                pass
+        except MemoryError:
+            pass
+        except (SyntaxError, ValueError, OSError):
+            return None
+        start = max(reader.count - MAX_TOKEN_BYTES, 0)
+        handle.seek(0)
+        line, left = 1, start
+        while left:
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            line, left = line + chunk.count(b"\n"), left - len(chunk)
+        ahead = handle.read(4096)
+        return line + ahead[:len(ahead) - len(ahead.lstrip())].count(b"\n")
 
 
 def _line_of(exc: SyntaxError) -> int | None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from kg.errors import ValidationError
+import pyoxigraph as ox
+
+from kg.errors import InputError, ValidationError
 from kg.resources import ontology_dir
 from kg.vocab import KG, KGR
 
-__all__ = ["validate_store", "undeclared_terms", "untyped_references"]
+__all__ = ["validate_store", "undeclared_terms", "untyped_references", "check_numbers", "MAX_NUMBER"]
+
+#: Amounts and quantities are below this in absolute value (as the CSV format requires).
+MAX_NUMBER = 10 ** 18
 
 _UNDECLARED = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -23,6 +28,36 @@ SELECT DISTINCT ?o ?p ?g WHERE {
   FILTER(isIRI(?o) && STRSTARTS(STR(?o), "https://w3id.org/ai-capital-kg/resource/") && ?p != rdf:type)
   FILTER NOT EXISTS { ?o rdf:type ?anyType }
 }"""
+
+
+_UNUSABLE_NUMBER = """
+PREFIX schema: <https://schema.org/>
+SELECT ?g ?node ?p ?v ?owner WHERE {
+  GRAPH ?g { VALUES ?p { schema:value schema:minValue schema:maxValue } ?node ?p ?v }
+  FILTER(!isNumeric(?v) || ?v != ?v || ABS(?v) >= 1e18)
+  OPTIONAL { GRAPH ?g { ?owner ?has ?node } FILTER(isIRI(?owner)) }
+} LIMIT 1"""
+
+
+def check_numbers(kg, files) -> None:
+    """Raise :class:`InputError` naming the file when an amount or quantity (``schema:value``,
+    ``schema:minValue``, ``schema:maxValue``) in one of ``files`` (:class:`kg.store.LoadedFile`)
+    is not a finite number below :data:`MAX_NUMBER`.
+
+    Run on every load, with or without SHACL validation: every page and table reads these as
+    numbers ("lots" stopped ``kg viz`` with a ValueError, "INF" with an OverflowError)."""
+    for f in files:
+        for g in f.graphs:
+            for _, node, p, v, owner in kg.select_terms(_UNUSABLE_NUMBER, {"g": g})[1]:
+                where = _short(node.value) if isinstance(node, ox.NamedNode) else (
+                    f"the amount of {_short(owner.value)}" if owner is not None else "a blank node")
+                raise InputError(f"{f.path}: {_short(p.value)} {_value(v)} of {where} is not a number "
+                                 "below 10^18 (write a plain decimal such as 300000000000)")
+
+
+def _value(v) -> str:
+    text = v.value if isinstance(v, ox.Literal) else str(v)
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def undeclared_terms(kg) -> list[str]:
@@ -50,14 +85,12 @@ def validate_store(kg, graphs: list[str] | None = None) -> dict:
     ``graphs`` limits the reported SHACL results to focus nodes described in those graphs
     (the user's files); the shapes always see the union, so references across graphs resolve.
     """
-    import pyoxigraph as ox
     import rdflib
     from pyshacl import validate
 
     problems = undeclared_terms(kg) + untyped_references(kg)
-    data = rdflib.Graph()
     triples = {ox.Triple(q.subject, q.predicate, q.object) for q in kg.store}
-    data.parse(data=ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8"), format="nt")
+    data = _rdflib_graph(triples)
     shapes = rdflib.Graph().parse(ontology_dir() / "shapes.ttl", format="turtle")
     conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     focus_in = None
@@ -80,9 +113,43 @@ def validate_store(kg, graphs: list[str] | None = None) -> dict:
     return {"triples": len(triples), "graphs": len(kg.graphs()), "focus_nodes": len(set(data.subjects()))}
 
 
+_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
+
+
+def _rdflib_graph(triples) -> "rdflib.Graph":
+    """The triples as an rdflib graph, term by term (no N-Triples text in between: rdflib's
+    N-Triples parser took 10 s for one line holding a 1 MiB literal)."""
+    import pyoxigraph as ox
+    import rdflib
+
+    cache: dict = {}
+
+    def term(t):
+        got = cache.get(t)
+        if got is None:
+            if isinstance(t, ox.NamedNode):
+                got = rdflib.URIRef(t.value)
+            elif isinstance(t, ox.BlankNode):
+                got = rdflib.BNode(t.value)
+            elif t.language:
+                got = rdflib.Literal(t.value, lang=t.language)
+            elif t.datatype == _XSD_STRING:  # a simple literal, as rdflib's parsers make it
+                got = rdflib.Literal(t.value)
+            else:
+                got = rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
+            cache[t] = got
+        return got
+
+    graph = rdflib.Graph()
+    add = graph.add
+    for t in triples:
+        add((term(t.subject), term(t.predicate), term(t.object)))
+    return graph
+
+
 def _short(term) -> str:
     text = str(term)
-    for prefix, ns in (("kg:", str(KG)), ("kgr:", str(KGR))):
+    for prefix, ns in (("kg:", str(KG)), ("kgr:", str(KGR)), ("schema:", "https://schema.org/")):
         if text.startswith(ns):
             return prefix + text[len(ns):]
     return f"<{text}>" if "://" in text else text

@@ -83,10 +83,10 @@ KG = StrictNamespace(BASE + "ontology#", """
     Conditional ContextDealsOpenAI ContextDealsWinners ContextLayer ContextSectionScheme
     ContextSizes ContextSupplyChain DominoScenario DominoStage EffectScheme Ended EquityChannel
     EquityInvestment Estimate Exact Fact FeedbackLoop FinancialFigure Foreseeable FundingChannel
-    FundingCommitment FundingRound Future HeadingParagraph HedgeScheme HighlyLikely Historical
+    FundingCommitment FundingRound Future OperatingIncome OperatingLoss NetLoss CashBurn TotalAssets TotalLiabilities ComputeCommitments RevenueRunRate HeadingParagraph HedgeScheme HighlyLikely Historical
     HistoricalAnalogy Hypothetical ImpactAssessment InForce Intended LayerScheme LicenceChannel
     LoopStep Loser Manufacturing MarketValue MetadataParagraph MetricScheme Mixed Negative
-    Opinion Paragraph ParagraphKindScheme Platform Positive Possible Prediction Product
+    OperatingIncome Opinion Paragraph ParagraphKindScheme Platform Positive Possible Prediction Product
     QualifierScheme Question Range Recommendation Relationship RelationshipKind
     RelationshipKindScheme RelativeWinner ReferenceLayer RemainingPerformanceObligations Reported Revenue
     RevenueChannel RevenueShare Scenario SectionConclusion SectionIntro SectionTruth1
@@ -101,6 +101,10 @@ KG = StrictNamespace(BASE + "ontology#", """
     paragraphKind party payee payer paysTo period provider qualifier quantity rationale
     relatedTo sameDealAs section sharesRevenueWith shockedActor shortTermEffect shortTermText
     shortcut status subject substitute supplier supports text toRole verdict via wikidata
+    BasisScheme BiggestLoser BiggestWinner CapitalReallocation ConditionalScenario HardwareSupply
+    Interpretation ModelServicesPurchase RightOfFirstRefusal SharePriceDecline ShareSale
+    SuperlativeScheme boundsBasis capitalDestination capitalOrigin condition drawsCapitalFrom grantor
+    grantsRightOfFirstRefusalTo rightHolder superlative
 """)
 
 KGR = OpenNamespace(BASE + "resource/")          # actors and structural nodes

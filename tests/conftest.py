@@ -33,11 +33,13 @@ def runner():
 
 @pytest.fixture
 def invoke(runner):
-    """Run ``kg ARGS…`` in-process; returns click's Result (stdout and stderr kept apart)."""
+    """Run ``kg ARGS…`` in-process; returns click's Result (stdout and stderr kept apart).
+    ``COLUMNS`` is unset (tables at full width) unless ``env`` sets it."""
     from kg.cli import cli
 
-    def _invoke(*args, input=None):
-        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+    def _invoke(*args, input=None, env=None):
+        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False,
+                             env={"COLUMNS": None, **(env or {})})
 
     return _invoke
 
@@ -46,7 +48,7 @@ def invoke(runner):
 def article_lines():
     """The seed article's lines, or skip when the shared folder is absent."""
     if not ARTICLE.exists():
-        pytest.skip(f"seed article not found at {ARTICLE}")
+        pytest.skip(f"seed article not found at {ARTICLE}: set KG_SHARED_DIR to a folder holding seed/article.zh-Hant.txt")
     return ARTICLE.read_text(encoding="utf-8").splitlines()
 
 

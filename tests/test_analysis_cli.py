@@ -12,7 +12,8 @@ import pytest
 @pytest.mark.parametrize("args", [
     ["chains", "OpenAI", "Nvidia"], ["chains", "OpenAI", "--max-depth", "2"], ["cycles"], ["cycles", "--layer", "article"],
     ["exposure", "--shock", "OpenAI"], ["exposure", "--shock", "OpenAI", "--layer", "article", "--method", "linear"],
-    ["domino", "OpenAI"], ["scenarios"], ["scenario", "run", "2"], ["audit"],
+    ["domino", "OpenAI"], ["scenarios"], ["scenario", "list"], ["scenario", "run", "2"], ["audit"],
+    ["exposure", "OpenAI", "--samples", "0"], ["exposure", "OpenAI", "--as-of", "2027-06-30", "--samples", "50"],
 ])
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_every_command_and_format(invoke, args, fmt):
@@ -115,7 +116,7 @@ def test_weights_file_from_the_command_line(invoke, tmp_path):
 
 
 def test_help_has_examples(invoke):
-    for cmd in (["chains"], ["cycles"], ["exposure"], ["domino"], ["scenarios"], ["scenario", "run"], ["audit"]):
+    for cmd in (["chains"], ["cycles"], ["exposure"], ["domino"], ["scenario", "list"], ["scenario", "run"], ["audit"]):
         res = invoke(*cmd, "--help")
         assert res.exit_code == 0 and "Examples:" in res.stdout, cmd
 
@@ -140,3 +141,33 @@ def test_labels_follow_the_display_language(invoke):
     res = invoke("--lang", "zh-Hant", "exposure", "--shock", "甲骨文", "--top", "3")
     assert res.exit_code == 0 and "甲骨文" in res.stdout
     assert "OpenAI → 甲骨文" in invoke("--lang", "zh-Hant", "chains", "OpenAI", "--max-depth", "1").stdout
+
+
+def test_exposure_name_is_positional_or_shock(invoke):
+    """`kg exposure OpenAI` and `kg exposure --shock OpenAI` give the same rows; both at once
+    with different names, or neither, is a usage error (exit 2)."""
+    a = json.loads(invoke("exposure", "OpenAI", "--samples", "0", "--format", "json").stdout)
+    b = json.loads(invoke("exposure", "--shock", "OpenAI", "--samples", "0", "--format", "json").stdout)
+    assert a["losses"] == b["losses"] and a["losses"][0]["label"] == "OpenAI"
+    assert invoke("exposure", "OpenAI", "--shock", "Oracle").exit_code == 2
+    assert invoke("exposure").exit_code == 2
+
+
+def test_exposure_json_carries_bands_and_units(invoke):
+    d = json.loads(invoke("exposure", "OpenAI", "--samples", "200", "--seed", "3", "--format", "json").stdout)
+    assert d["as_of"] == "2025-11-25" and d["samples"] == 200 and d["seed"] == 3 and d["spectral_radius"] > 0
+    oracle = next(r for r in d["losses"] if r["label"] == "Oracle")
+    assert set(oracle["bands"]) >= {"h", "loss_usd", "usd_per_year", "usd_at_risk"}
+    assert oracle["capacity_basis"] == "equity" and oracle["unit"] == "usd"
+    assert oracle["loss_usd"] == pytest.approx(oracle["h"] * oracle["capacity_usd"])
+
+
+def test_bad_as_of_is_exit_2(invoke):
+    res = invoke("exposure", "OpenAI", "--as-of", "2025-13-01")
+    assert res.exit_code == 2 and "--as-of" in res.stderr
+
+
+def test_scenarios_is_deprecated_but_works(invoke):
+    old, new = invoke("scenarios", "--format", "json"), invoke("scenario", "list", "--format", "json")
+    assert old.exit_code == 0 and json.loads(old.stdout) == json.loads(new.stdout)
+    assert "deprecated" in old.stderr and "kg scenario list" in old.stderr

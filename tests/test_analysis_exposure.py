@@ -93,8 +93,12 @@ def test_unknown_method_is_an_error():
         debtrank(W3, V3, 0, method="magic")
 
 
-def test_max_rounds_stops_and_says_so():
-    run = debtrank(W3, V3, 1, 0.5, "linear", max_rounds=3)
+def test_max_rounds_is_an_error_unless_asked_for_the_unconverged_run():
+    from kg.analysis.debtrank import ConvergenceError
+
+    with pytest.raises(ConvergenceError, match="did not converge in 3 rounds"):
+        debtrank(W3, V3, 1, 0.5, "linear", max_rounds=3)
+    run = debtrank(W3, V3, 1, 0.5, "linear", max_rounds=3, strict=False)
     assert not run.converged and run.rounds == 3
 
 

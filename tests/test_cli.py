@@ -45,7 +45,7 @@ def test_show_resolves_labels_tickers_and_width(invoke, name, iri):
 
 def test_show_lists_relationships_claims_and_assessments(invoke):
     data = json.loads(invoke("show", "Oracle", "--format", "json").stdout)
-    contract = [r for r in data["relationships"] if r["kind"] == "ComputeContract" and r["layer"] == "article"]
+    contract = [r for r in data["relationships"] if r["kind"] == "compute-contract" and r["layer"] == "article"]
     assert contract and contract[0]["amount"] == 300_000_000_000 and contract[0]["other"].endswith("/OpenAI")
     assert any("甲骨文" in (c["excerpt_zh"] or "") for c in data["claims"])
     nv = json.loads(invoke("show", "Nvidia", "--format", "json").stdout)
@@ -77,7 +77,7 @@ def test_claims_json_fields_and_filters(invoke):
     about = json.loads(invoke("claims", "--about", "甲骨文", "--format", "json").stdout)
     assert about and all("https://w3id.org/ai-capital-kg/resource/Oracle" in r["about"] for r in about)
     ctx = json.loads(invoke("claims", "--layer", "context", "--format", "json").stdout)
-    assert ctx and {r["layer"] for r in ctx} == {"ContextLayer"} and all(r["excerpt_zh"] is None for r in ctx)
+    assert ctx and {r["layer"] for r in ctx} == {"context"} and all(r["excerpt_zh"] is None for r in ctx)
 
 
 def test_claims_unknown_section_lists_choices(invoke):
@@ -151,7 +151,7 @@ def test_user_csv_flows_through_show(invoke):
     r = invoke("--data", DATA / "deals.csv", "show", "Acme AI", "--format", "json")
     assert r.exit_code == 0
     kinds = sorted(x["kind"] for x in json.loads(r.stdout)["relationships"])
-    assert kinds == ["APIDependence", "CloudServicesPurchase"]
+    assert kinds == ["api-dependence", "cloud-services"]
 
 
 def test_help_has_examples(invoke):

@@ -80,7 +80,7 @@ def test_rdflib_sparqlstore(endpoint, expected):
 
 
 def test_curl(endpoint, expected):
-    curl = require(shutil.which("curl"), "curl")
+    curl = require(shutil.which("curl"), "curl (apt-get install curl)")
     out = subprocess.run([curl, "-sS", "--fail", "-H", "Accept: text/csv", "--data-urlencode", f"query={QUERY}",
                           endpoint], capture_output=True, text=True, timeout=60, check=True).stdout
     rows = list(csv.reader(io.StringIO(out)))

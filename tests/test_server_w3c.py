@@ -13,7 +13,7 @@ from w3c_protocol import SUITE, Endpoint, KGServe, graph_data_trig, load_manifes
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (SUITE / "manifest.ttl").exists(), reason=f"W3C protocol suite not found at {SUITE}"),
+    pytest.mark.skipif(not (SUITE / "manifest.ttl").exists(), reason=f"W3C protocol suite not found at {SUITE}: set KG_SHARED_DIR to a folder holding w3c/sparql11-protocol"),
 ]
 TESTS = load_manifest() if (SUITE / "manifest.ttl").exists() else []
 TOKEN = "w3c-protocol-test-token"

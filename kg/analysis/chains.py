@@ -60,10 +60,11 @@ def strongest_edges(view) -> dict[str, list[tuple[str, float, dict]]]:
 
 
 def hop_of(view, u: str, v: str, d: dict) -> dict:
-    """One hop u → v explained: labels, relationship IRI, kind, channel, amount, weight, sources."""
+    """One hop u → v explained: labels, relationship IRI, kind, channel, amount (with its qualifiers and
+    status), weight, sources."""
     return {"from": u, "from_label": view.nodes[u].get("label", u), "to": v, "to_label": view.nodes[v].get("label", v),
             "rel": d.get("rel"), "kind": d.get("kind"), "channel": d.get("channel"), "amount": d.get("amount"),
-            "weight": d.get("weight"), "status": d.get("status"), "sources": list(d.get("sources") or []),
+            "qualifiers": list(d.get("qualifiers") or []), "weight": d.get("weight"), "status": d.get("status"), "sources": list(d.get("sources") or []),
             "also": list(d.get("also") or [])}
 
 

@@ -42,8 +42,8 @@ def collapse_legs(graph, min_amount: float | None = None) -> dict[tuple[str, str
     for u, v, d in graph.edges(data=True):
         leg = legs.setdefault((u, v), {"from": u, "to": v, "rels": [], "amount": None})
         leg["rels"].append({"rel": d.get("rel"), "kind": d.get("kind"), "amount": d.get("amount"),
-                            "status": d.get("status"), "sources": list(d.get("sources") or []),
-                            "also": list(d.get("also") or [])})
+                            "qualifiers": list(d.get("qualifiers") or []), "status": d.get("status"), "sources": list(d.get("sources") or []),
+                            "also": list(d.get("also") or []), "fx": d.get("fx")})
         if d.get("amount") is not None:
             leg["amount"] = (leg["amount"] or 0.0) + float(d["amount"])
     if min_amount is not None:

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.errors import InputError
+from kg.errors import InputError, KGError
 
-__all__ = ["METHODS", "DebtRankRun", "debtrank", "main_contributor"]
+__all__ = ["METHODS", "ConvergenceError", "DebtRankRun", "debtrank", "main_contributor"]
+
+
+class ConvergenceError(KGError):
+    """A propagation stopped at max-rounds before converging: an error with the figures that
+    say why (the spectral radius of the matrix, the last increment), never a value."""
+
+    def __init__(self, method: str, rounds: int, last_increment: float, radius: float | None = None):
+        self.method, self.rounds, self.last_increment, self.radius = method, rounds, last_increment, radius
+        rho = f"; spectral radius of the matrix {radius:.4g}" if radius is not None else ""
+        super().__init__(f"the {method} method did not converge in {rounds} rounds (max-rounds): the last round still "
+                         f"raised an impact by {last_increment:.3g}{rho}; raise max-rounds in data/model/model.trig "
+                         f"or use --method debtrank")
 
 METHODS = ("debtrank", "linear", "direct")
 
@@ -32,7 +44,7 @@ class DebtRankRun:
 
 
 def debtrank(W, v, shocked, severity=1.0, method: str = "debtrank", *, max_rounds: int = 1000,
-             tol: float = 1e-9, track: bool = True) -> DebtRankRun:
+             tol: float = 1e-9, track: bool = True, strict: bool = True) -> DebtRankRun:
     """Propagate distress through an impact matrix.
 
     Index direction: ``W[i, j]`` is the impact on ``i`` of ``j``'s distress, ``W(i←j) =
@@ -58,6 +70,12 @@ def debtrank(W, v, shocked, severity=1.0, method: str = "debtrank", *, max_round
     method : ``debtrank``, ``linear`` or ``direct``.
     track : also work out each node's main contributor (``parent``; an O(nnz) pass after the
         propagation; :func:`main_contributor` does it for one node).
+    strict : raise :class:`ConvergenceError` when the run stops at ``max_rounds`` (default);
+        ``False`` returns the unconverged run with ``converged=False``.
+
+    For ``linear`` pass the uncapped leverage matrix Λ (``A_ij / E_i``, entries may exceed 1,
+    :func:`kg.analysis.matrix.leverage_matrix`): h is capped at 1, Λ is not (Bardoscia et al.
+    2015; NEVA's ``ibeval``).
 
     Returns
     -------
@@ -109,6 +127,7 @@ def debtrank(W, v, shocked, severity=1.0, method: str = "debtrank", *, max_round
         while distressed.any():
             if rounds >= max_rounds:
                 converged = False
+                last = float(np.where(distressed, h, 0.0).max())
                 break
             rounds += 1
             h = np.minimum(1.0, h + W @ np.where(distressed, h, 0.0))
@@ -124,10 +143,15 @@ def debtrank(W, v, shocked, severity=1.0, method: str = "debtrank", *, max_round
                 break
             if rounds >= max_rounds:
                 converged = False
+                last = float(dh.max())
                 break
             rounds += 1
             previous, h = h, np.minimum(1.0, h + W @ dh)
             note_new((h > 0) & (first == 0), rounds)
+    if not converged and strict:
+        from kg.analysis.matrix import spectral_radius
+
+        raise ConvergenceError(method, rounds, last, spectral_radius(W))
     parent = _main_contributors(W, first, h_first, method == "debtrank") if track else None
     # an elementwise sum: BLAS dot products were measured erratic here (milliseconds on 3·10^4 zeros)
     R = float(np.multiply(v, h - h1).sum()) if n else 0.0

@@ -130,8 +130,8 @@ class _Impacts(Mapping):
         return int((self._h > 0).sum())
 
 
-def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_channels=None, scale=None,
-                     max_rounds=1000, tol=1e-9, layer="all", top=None) -> ExposureResult:
+def exposure_on_view(view, shocks, severity=1.0, method="linear", *, only_channels=None, scale=None,
+                     max_rounds=None, tol=None, layer="all", top=None) -> ExposureResult:
     """Run a method on a dependency view (from :func:`kg.analysis.view.build_view` or a CSV
     network) with ``shocks`` (one IRI or several) failing at ``severity``.
 
@@ -143,14 +143,25 @@ def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_chan
 
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if max_rounds is None or tol is None:
+        from kg.analysis.model import load_model
+
+        m = load_model()
+        max_rounds = int(m.param("max-rounds")) if max_rounds is None else max_rounds
+        tol = m.param("linear-tolerance") if tol is None else tol
     shocks = [shocks] if isinstance(shocks, str) else list(shocks)
     W, nodes, A, best = exposure_matrix(view, only_channels=only_channels, scale=scale)
+    if method == "linear":
+        from kg.analysis.matrix import leverage_matrix
+
+        W = leverage_matrix(view, only_channels=only_channels, scale=scale)
     A_hit = _indicator(view, A, only_channels, scale)
     v, sizes, label_rank, index = _view_arrays(view, nodes)
     missing = [x for x in shocks if x not in index]
     if missing:
         raise InputError(f"not in the network: {', '.join(missing)}")
     run = debtrank(W, v, [index[x] for x in shocks], severity, method, max_rounds=max_rounds, tol=tol, track=False)
+    linear = method == "linear"
     hit = np.flatnonzero(run.h > 0)
     candidates = hit
     if top and top < hit.size:
@@ -160,7 +171,7 @@ def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_chan
     # two products over the whole matrix cost less than slicing its rows
     loss, counted = A @ run.h, A_hit @ (run.h > 0).astype(float)
     c = candidates
-    usd = np.where(run.h1[c] > 0, run.h[c] * sizes[c],
+    usd = np.where((run.h1[c] > 0) | (linear & (sizes[c] > 0)), run.h[c] * sizes[c],
                    np.where(counted[c] > 0, np.where(sizes[c] > 0, np.minimum(loss[c], sizes[c]), loss[c]), 0.0))
     order = c[np.lexsort((label_rank[c], -usd, run.first_round[c], -run.h[c]))]
     if top:
@@ -185,7 +196,8 @@ def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_chan
     rows = []
     for i in order.tolist():
         iri, size, h = nodes[i], sizes[i], float(run.h[i])
-        if h1[i] > 0:
+        if h1[i] > 0 or (linear and size > 0 and counted[i] > 0):
+            # linear: h_i E_i = Σ_j A_ij h_j exactly (the uncapped leverage), capped at E_i with h
             usd = h * size if size > 0 else None
         elif counted[i] > 0:
             usd = float(min(loss[i], size)) if size > 0 else float(loss[i])
@@ -200,30 +212,35 @@ def exposure_on_view(view, shocks, severity=1.0, method="debtrank", *, only_chan
                           _Impacts(index, run.h))
 
 
-def rank_exposure(kg, shock_iri, severity: float = 1.0, method: str = "debtrank", layer: str = "all",
+def rank_exposure(kg, shock_iri, severity: float = 1.0, method: str = "linear", layer: str = "all",
                   weights=None, *, channels=None, include=(), scale=None, model=None, view=None,
-                  top=None) -> ExposureResult:
-    """Who is hurt most if ``shock_iri`` fails, on the graph's dependency view.
+                  top=None, as_of=None, samples: int = 0, seed: int | None = None):
+    """Who is hurt most if ``shock_iri`` fails: the economic exposure model of
+    :mod:`kg.analysis.economic` on the graph's dependency view.
 
     Parameters
     ----------
     kg : the loaded store.
     shock_iri : the failing actor's IRI (or a list of IRIs).
     severity : its initial distress ψ in [0, 1].
-    method : ``debtrank``, ``linear`` or ``direct`` (see :func:`debtrank`).
+    method : ``linear`` (Bardoscia et al. 2015, uncapped leverage; the default), ``debtrank``
+        (Battiston et al. 2012) or ``direct``.
     layer : ``article``, ``context``, ``user`` or ``all``.
     weights : a CSV file overriding the qualitative weights (``channel,kind,weight``).
     channels : only these channels carry distress (default: all distress channels).
     include : hypothetical relationships to count (scenarios).
-    scale : ``{channel: factor}`` applied to the edge weights (scenarios).
+    scale : ``{channel: factor}`` applied to the amounts and weights of a channel (scenarios).
     top : keep only the first ``top`` rows.
+    as_of : the date deciding what is in force, backlog or ended (default: the model's, the
+        article's date).
+    samples, seed : sampled runs for the bands (0: the point run only).
 
     Returns
     -------
-    ExposureResult
-        rows ranked by impact ``h``; each with ``loss_usd`` (amounts at risk times the
-        counterparties' distress, capped at the actor's size; None where no amount is known),
-        the round in which it is first hit and the chain that carried most of its loss.
+    kg.analysis.economic.EconomicResult
+        rows ranked by h, then USD at risk; each with ``loss_usd`` = h × ``capacity_usd``, the
+        USD at risk per year and over the term, shares of revenue and equity, the round, the
+        chain and (with samples) the bands.
 
     Examples
     --------
@@ -232,12 +249,9 @@ def rank_exposure(kg, shock_iri, severity: float = 1.0, method: str = "debtrank"
     >>> res.rows[0].label, res.rows[0].round
     ('OpenAI', 1)
     """
+    from kg.analysis.economic import economic_exposure
     from kg.analysis.model import load_model
-    from kg.analysis.view import build_view
 
     model = model or load_model(kg, weights)
-    if view is None:
-        view = build_view(kg, layer, channels, include=include, model=model)
-    return exposure_on_view(view, shock_iri, severity, method, only_channels=channels, scale=scale,
-                            max_rounds=int(model.param("max-rounds", 1000)),
-                            tol=model.param("linear-tolerance", 1e-9), layer=layer, top=top)
+    return economic_exposure(kg, shock_iri, severity, method, layer, model=model, view=view, as_of=as_of,
+                             samples=samples, seed=seed, include=include, scale=scale, channels=channels, top=top)

@@ -14,13 +14,15 @@ from pathlib import Path
 from kg.errors import InputError
 from kg.vocab import BASE, GRAPH, ONTOLOGY_GRAPH, StrictNamespace
 
-__all__ = ["KGM", "MODEL_GRAPH", "Model", "Scenario", "load_model", "read_weights", "model_path", "channel_key"]
+__all__ = ["KGM", "MODEL_GRAPH", "Model", "Scenario", "Term", "load_model", "read_weights", "model_path", "model_files",
+           "channel_key"]
 
 #: Terms of the analysis model (declared in ontology/model.ttl).
 KGM = StrictNamespace(BASE + "model#", """
-    Model StatusFactor QualitativeWeight SizeMetric Parameter Scenario MembershipChannel
+    Model StatusFactor QualitativeWeight SizeMetric Parameter Scenario MembershipChannel ContractTerm
     status factor channel kind weight metric rank name value order future shock severity method
-    include onlyChannel scale gain actor
+    include onlyChannel scale gain actor low high asOf relationship start end years basis ChannelStage stage
+    nonEconomic
 """)
 MODEL_GRAPH = GRAPH + "model"
 
@@ -51,6 +53,22 @@ class Scenario:
     gains: tuple[tuple[str, float], ...] = ()
 
 
+@dataclass(frozen=True)
+class Term:
+    """When a relationship's payments run (data/model/terms.trig): ``start`` and ``end`` dates
+    (or None), ``years`` (None: the default term), the range of years the bands sample, and
+    ``basis`` ("stated" or "assumed")."""
+
+    iri: str
+    start: object = None
+    end: object = None
+    years: float | None = None
+    low: float | None = None
+    high: float | None = None
+    basis: str = "assumed"
+    comment: str = ""
+
+
 @dataclass
 class Model:
     """Status factors, qualitative weights, size metrics, scalar parameters and scenarios.
@@ -65,6 +83,15 @@ class Model:
     size_metrics: list[str] = field(default_factory=list)
     params: dict[str, float] = field(default_factory=dict)
     scenarios: list[Scenario] = field(default_factory=list)
+    #: (low, high) of a parameter, a weight (``("weight", channel, kind)``) or a status factor
+    #: (``("status", notation)``), where the model gives one.
+    ranges: dict = field(default_factory=dict)
+    terms: dict[str, Term] = field(default_factory=dict)
+    as_of: object = None
+    #: channel → the article's domino stage its losses belong to (kgm:ChannelStage)
+    stages: dict[str, int] = field(default_factory=dict)
+    #: actors whose claims the model does not treat as economic (kgm:nonEconomic), with no channel
+    non_economic: set = field(default_factory=set)
 
     def factor(self, status: str | None) -> float:
         """How much a relationship of this status counts (1 when it has none)."""
@@ -77,8 +104,29 @@ class Model:
             return self.kind_weights[(channel, kind)]
         return self.weights.get(channel, 0.0)
 
-    def param(self, name: str, default: float) -> float:
-        return float(self.params.get(name, default))
+    def param(self, name: str, default: float | None = None) -> float:
+        """A scalar parameter of data/model/model.trig (a missing one is an error unless a
+        caller passes the value of an older model file as ``default``)."""
+        if name not in self.params:
+            if default is None:
+                raise InputError(f"{model_path()}: the model has no parameter {name!r}")
+            return float(default)
+        return float(self.params[name])
+
+    def param_range(self, name: str) -> tuple[float, float]:
+        """The range the bands sample for a parameter (its value twice when it is fixed)."""
+        v = self.param(name)
+        return self.ranges.get(("param", name), (v, v))
+
+    def weight_range(self, channel: str, kind: str | None = None) -> tuple[float, float]:
+        w = self.weight(channel, kind)
+        if kind and ("weight", channel, kind) in self.ranges:
+            return self.ranges[("weight", channel, kind)]
+        return self.ranges.get(("weight", channel, None), (w, w))
+
+    def factor_range(self, status: str | None) -> tuple[float, float]:
+        f = self.factor(status)
+        return self.ranges.get(("status", status), (f, f))
 
     def with_weights(self, overrides: dict[tuple[str, str | None], float]) -> "Model":
         """A copy with qualitative weights overridden (``(channel, kind or None) → weight``)."""
@@ -97,9 +145,14 @@ def model_path() -> Path:
     return data_dir() / "model" / "model.trig"
 
 
+def model_files() -> list[Path]:
+    """Every file of data/model/ (model.trig first: parameters, then terms.trig)."""
+    return sorted(model_path().parent.glob("*.trig"), key=lambda p: (p.name != "model.trig", p.name))
+
+
 def _model_store(kg):
     """The store holding the model graph: ``kg`` itself when it has it, else a small store of
-    the ontology and data/model/model.trig (kept apart so that the user's dataset is untouched)."""
+    the ontology and data/model/*.trig (kept apart so that the user's dataset is untouched)."""
     if kg is not None and MODEL_GRAPH in kg.graphs():
         return kg
     from kg.resources import ontology_dir
@@ -108,7 +161,8 @@ def _model_store(kg):
     store = KGStore()
     for name in ONTOLOGY_FILES + ("model.ttl",):
         store.load_file(ontology_dir() / name, bundled=True, graph=ONTOLOGY_GRAPH)
-    store.load_file(model_path(), bundled=True)
+    for path in model_files():
+        store.load_file(path, bundled=True)
     return store
 
 
@@ -145,22 +199,65 @@ def _read_model(store) -> Model:
     model = Model()
     metrics: list[tuple[float, str]] = []
     for r in store.select(load_query("analysis-model").text):
-        what, value = r["what"], float(r["value"])
+        what = r["what"]
+        if what == "as-of":
+            model.as_of = _date(r["value"])
+            continue
+        if what == "non-economic":
+            model.non_economic.add(r["concept"])
+            continue
+        if what == "stage":
+            model.stages[channel_key(r["key"], r["concept"])] = int(float(r["value"]))
+            continue
+        value = float(r["value"])
+        rng = (float(r["low"]), float(r["high"])) if r.get("low") is not None and r.get("high") is not None else None
         if what == "status":
             model.status_factor[r["key"]] = value
+            key = ("status", r["key"])
         elif what == "weight":
             channel = channel_key(r["key"], r["concept"])
-            if r["kind"]:
-                model.kind_weights[(channel, r["kind"].rsplit("#", 1)[-1])] = value
+            kind = r["kind"].rsplit("#", 1)[-1] if r["kind"] else None
+            if kind:
+                model.kind_weights[(channel, kind)] = value
             else:
                 model.weights[channel] = value
+            key = ("weight", channel, kind)
         elif what == "size-metric":
             metrics.append((value, r["key"]))
-        elif what == "parameter":
+            key = None
+        else:
             model.params[r["key"]] = value
+            key = ("param", r["key"])
+        if rng and key:
+            model.ranges[key] = rng
     model.size_metrics = [m for _, m in sorted(metrics)]
     model.scenarios = _read_scenarios(store)
+    model.terms = _read_terms(store)
     return model
+
+
+def _date(value):
+    """An xsd:date (or gYear) literal's value as a ``datetime.date``."""
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    if len(text) == 4:
+        return dt.date(int(text), 1, 1)
+    return dt.date.fromisoformat(text[:10])
+
+
+def _read_terms(store) -> dict[str, Term]:
+    from kg.queries import load_query
+
+    out: dict[str, Term] = {}
+    for r in store.select(load_query("analysis-model-terms").text):
+        num = lambda k: float(r[k]) if r.get(k) is not None else None  # noqa: E731
+        out[r["rel"]] = Term(r["term"], _date(r["start"]) if r.get("start") else None,
+                             _date(r["end"]) if r.get("end") else None, num("years"), num("low"), num("high"),
+                             r.get("basis") or "assumed", r.get("comment") or "")
+    return out
 
 
 def _read_scenarios(store) -> list[Scenario]:
@@ -180,7 +277,8 @@ def _read_scenarios(store) -> list[Scenario]:
         elif setting == "only":
             s["only_channels"].append(channel_key(r["targetKey"], target))
         elif setting == "scale":
-            s["scale"].append((channel_key(r["targetKey"], target), float(r["factor"])))
+            key = channel_key(r["targetKey"], target)
+            s["scale"].append((key, float(r["factor"])) if not r.get("actor") else (key, float(r["factor"]), r["actor"]))
         elif setting == "gain":
             s["gains"].append((target, float(r["factor"])))
     out = []

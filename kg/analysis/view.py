@@ -26,6 +26,7 @@ import gc
 from contextlib import contextmanager
 from typing import Iterable
 
+from kg.fx import usd_amount
 from kg.queries import load_query
 
 __all__ = [
@@ -108,13 +109,13 @@ def read_relationships(kg, query: str, layer: str = "all", from_key: str = "from
         rec = rels.get(rel)
         if rec is None:
             value, cur = r[i_val], r[i_cur]
-            amount = float(value.value) if value is not None and cur is not None and cur.value == "USD" else None
+            amount, fx = usd_amount(kg, rel, None if value is None else value.value, None if cur is None else cur.value)  # non-USD: --fx or an error
             rec = rels[rel] = {
                 "rel": rel, "kind": _local(r[i_kind].value), "from": r[i_from].value, "to": r[i_to].value,
                 "channels": [], "amount": amount, "currency": cur.value if cur is not None else None,
                 "raw_amount": value.value if value is not None else None, "qualifiers": [],
                 "status": r[i_st].value if r[i_st] is not None else None, "same": set(), "sources": [],
-                "layer": _layer_name(r[i_layer].value), "also": [],
+                "layer": _layer_name(r[i_layer].value), "also": [], "fx": fx,
             }
         if i_ch is not None and r[i_ch] is not None and r[i_ch].value not in rec["channels"]:
             rec["channels"].append(r[i_ch].value)
@@ -170,14 +171,18 @@ def actor_sizes(kg, layer: str = "all", model=None) -> dict[str, dict]:
     col = {n: k for k, n in enumerate(names)}
     for r in rows:
         metric, value, currency = r[col["metric"]], r[col["value"]], r[col["currency"]]
-        if currency is None or currency.value != "USD" or metric.value not in rank or value is None:
+        if currency is None or metric.value not in rank or value is None:
             continue
-        actor, amount = r[col["actor"]].value, float(value.value)
+        amount, fx = usd_amount(kg, r[col["figure"]].value, value.value, currency.value)  # --fx or an error
+        if amount is None:
+            continue
+        actor = r[col["actor"]].value
         key = (rank[metric.value], -amount)
         if actor not in best or key < best[actor][0]:
             period = r[col["period"]]
             best[actor] = (key, {"size": amount, "metric": metric.value, "figure": r[col["figure"]].value,
-                                 "source": r[col["source"]].value, "period": period.value if period else None})
+                                 "source": r[col["source"]].value, "period": period.value if period else None,
+                                 "fx": fx})
     return {a: info for a, (_, info) in best.items()}
 
 
@@ -225,7 +230,8 @@ def build_view(kg, layer: str = "all", channels=None, *, include: Iterable[str] 
         USD or None). Edge ``u → v`` (v depends on u) has ``rel``, ``kind``, ``channel``,
         ``amount`` (USD or None), ``exposure_usd`` (amount × status factor), ``qualifiers``,
         ``status``, ``sources``, ``layer``, ``weight`` (W(v←u) of this edge alone, in [0, 1]),
-        ``basis`` (``amount``, ``qualitative`` or ``membership``) and ``also`` (same-deal IRIs).
+        ``basis`` (``amount``, ``qualitative`` or ``membership``), ``also`` (same-deal IRIs) and
+        ``fx`` (the ``--fx`` rate that converted a non-USD amount, or None).
 
     Examples
     --------
@@ -273,7 +279,7 @@ def _build_view(kg, layer: str = "all", channels=None, *, include: Iterable[str]
                 "rel": rec["rel"], "kind": rec["kind"], "channel": ch, "amount": rec["amount"],
                 "exposure_usd": exposure, "qualifiers": rec["qualifiers"], "status": rec["status"],
                 "sources": rec["sources"], "layer": rec["layer"], "weight": weight, "basis": basis,
-                "also": rec["also"]}))
+                "also": rec["also"], "fx": rec["fx"], "factor": factor, "included": rec["rel"] in include}))
     for u, v, _, _ in batch:
         _ensure_node(g, u)
         _ensure_node(g, v)
@@ -338,5 +344,5 @@ def _build_money_graph(kg, layer: str = "all", *, include: Iterable[str] = (), a
         _ensure_node(g, rec["to"])
         g.add_edge(rec["from"], rec["to"], key=rec["rel"], rel=rec["rel"], kind=rec["kind"], channel="money",
                    amount=rec["amount"], qualifiers=rec["qualifiers"], status=rec["status"],
-                   sources=rec["sources"], layer=rec["layer"], also=rec["also"], weight=1.0)
+                   sources=rec["sources"], layer=rec["layer"], also=rec["also"], weight=1.0, fx=rec["fx"])
     return g

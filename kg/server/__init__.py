@@ -2,7 +2,8 @@
 
 Layout: :mod:`~kg.server.protocol` reads a request, :mod:`~kg.server.lexer` and
 :mod:`~kg.server.policy` decide what to refuse, :mod:`~kg.server.negotiate` picks the format,
-:mod:`~kg.server.pool` runs the work in killable :mod:`~kg.server.worker` processes,
+:mod:`~kg.server.pool` runs the work in killable :mod:`~kg.server.worker` processes, which
+:mod:`~kg.server.sandbox` keeps off the network,
 :mod:`~kg.server.app` routes and :mod:`~kg.server.http` speaks HTTP.
 """
 
@@ -33,7 +34,8 @@ def create_server(kg, config: ServerConfig):
     from kg.server.http import make_http_server
     from kg.server.pool import WorkerPool
 
-    pool = WorkerPool(snapshot_of(kg), kg.files, size=config.workers, memory_mb=config.memory_mb)
+    pool = WorkerPool(snapshot_of(kg), kg.files, size=config.workers, memory_mb=config.memory_mb,
+                      network=bool(config.allow_hosts), quick_seconds=config.quick_seconds)
     try:
         server = make_http_server(App(config, pool), config.host, config.port)
     except BaseException:

@@ -7,7 +7,6 @@ import logging
 import math
 import re
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,10 +23,16 @@ _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; c
                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 _HTML = Format("html", "text/html", ("text/html", "application/xhtml+xml"), ("html",), "")
+#: Sent with ``Access-Control-Allow-Origin`` to an origin of ``--cors-origin`` (none by default).
 CORS = {
-    "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "X-KG-Result-Rows, X-KG-Row-Limit, Retry-After, Content-Length",
 }
+#: The query page's policy: its own script, style and requests only. A page that sets its own
+#: (the graph page from /viz, whose inline scripts are allowed by hash) keeps it.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+#: Everything that is not a page (results, JSON, Turtle) runs nothing if a browser opens it.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization",
@@ -46,15 +51,21 @@ class ServerConfig:
     max_rows: int = 10_000
     max_body: int = 1_048_576
     client_limit: int = 4
+    max_result_bytes: int = 64 * 1024 * 1024
+    max_connections: int = 256
+    header_timeout: float = 10.0
+    quick_seconds: float = 1.0
     allow_update: bool = False
     update_token: str | None = None
     allow_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()  # origins (scheme://host[:port], or "*") whose pages may read answers
     memory_mb: int | None = None
     quiet: bool = False
 
     def limits_text(self) -> str:
         return (f"Limits: queries stop after {self.timeout:g} s (503; a lower 'timeout' parameter is allowed); "
-                f"results over {self.max_rows} rows are refused with 422, never cut; request bodies over "
+                f"results over {self.max_rows} rows or {self.max_result_bytes} bytes are refused with 422, "
+                f"never cut; request bodies over "
                 f"{self.max_body} bytes get 413; more than {self.client_limit} requests at once from one client "
                 "get 429. " + (f"SERVICE and LOAD may reach only {', '.join(self.allow_hosts)}; "
                                 if self.allow_hosts else "SERVICE and LOAD are refused; ")
@@ -84,10 +95,26 @@ class Request:
 
 @dataclass
 class Response:
+    """An answer; ``stream`` (chunks of ``length`` bytes in all) replaces ``body`` for results that a
+    worker sends in pieces. :meth:`close` runs the ``on_close`` callbacks (releasing the worker and the
+    client's slot) once: the HTTP layer calls it after the last byte is written, or on failure."""
+
     status: int
     body: bytes = b""
     content_type: str | None = None
     headers: dict = field(default_factory=dict)
+    stream: object = None
+    length: int = 0
+    on_close: list = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return self.length if self.stream is not None else len(self.body)
+
+    def close(self) -> None:
+        callbacks, self.on_close = self.on_close, []
+        for callback in reversed(callbacks):
+            callback()
 
 
 class App:
@@ -112,26 +139,41 @@ class App:
             log.exception("error handling %s %s", req.method, req.path)
             resp = Response(500, error_body(500, "Internal Server Error", "unexpected error; see the server log"),
                             "application/json")
-        resp.headers.update(CORS)
+        self._cors(req, resp)
+        if "Content-Security-Policy" not in resp.headers:
+            html = (resp.content_type or "").startswith("text/html")
+            resp.headers["Content-Security-Policy"] = PAGE_CSP if html else DATA_CSP
         return resp
+
+    def _cors(self, req: Request, resp: Response) -> None:
+        """Let the pages of a ``--cors-origin`` read the answer: echo their ``Origin``, no other."""
+        origins = self.config.cors_origins
+        if not origins:
+            return
+        if "*" in origins:
+            resp.headers.update({"Access-Control-Allow-Origin": "*", **CORS})
+            return
+        vary = resp.headers.get("Vary")
+        resp.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+        origin = (req.headers.get("Origin") or "").strip()
+        if origin in origins:
+            resp.headers.update({"Access-Control-Allow-Origin": origin, **CORS})
 
     def _route(self, req: Request) -> Response:
         path = req.path
         if req.method == "OPTIONS":
             return Response(204, headers=dict(PREFLIGHT))
-        if path in ("/sparql", "/sparql/"):
+        if path in ("/sparql", "/sparql/", "/query"):  # /query: Oxigraph's path for the same endpoint
             return self.sparql(req)
         if path == "/queries" or path == "/queries/":
             _allow(req, "GET", "HEAD")
             return self.list_queries()
         if path.startswith("/queries/"):
             _allow(req, "GET", "HEAD")
-            with self._slot(req.client):
-                return self.named_query(req, path[len("/queries/"):])
+            return self._in_slot(req, self.named_query, req, path[len("/queries/"):])
         if path == "/viz":
             _allow(req, "GET", "HEAD")
-            with self._slot(req.client):
-                return self.viz(req)
+            return self._in_slot(req, self.viz, req)
         if path == "/" or path.startswith("/static/"):
             _allow(req, "GET", "HEAD")
             return self.static_file(path[len("/static/"):] if path != "/" else "index.html")
@@ -144,8 +186,8 @@ class App:
                             req.headers.get("Content-Type"), req.body)
         endpoint = req.origin + req.path
         if op.kind is not None:
-            with self._slot(req.client):  # held from reading the text to the answer
-                return (self.query if op.kind == "query" else self.update)(req, op, endpoint)
+            # held from reading the text until the last byte of the answer is written
+            return self._in_slot(req, self.query if op.kind == "query" else self.update, req, op, endpoint)
         if req.method == "POST":
             raise HTTPError(400, "the request has no query and no update")
         return self.describe(req, endpoint, op.format)
@@ -245,14 +287,18 @@ class App:
 
     # -- helpers ---------------------------------------------------------------------------
     def _work(self, req: Request, job: dict, timeout: float) -> Response:
-        return self._reply(self.pool.run(job, timeout))
+        job["max_bytes"] = self.config.max_result_bytes
+        return self._reply(self.pool.run(job, timeout, client=req.client))
 
     def _reply(self, reply) -> Response:
         if reply[0] == "ok":
             _, ctype, body, headers = reply
             if "X-KG-Result-Rows" in headers:
                 headers = {**headers, "X-KG-Row-Limit": str(self.config.max_rows), "Vary": "Accept"}
-            return Response(200, body, ctype, headers)
+            if isinstance(body, (bytes, bytearray)):
+                return Response(200, bytes(body), ctype, headers)
+            # a stream from a worker, which stays held until it is read (Response.close)
+            return Response(200, b"", ctype, headers, stream=body, length=body.length, on_close=[body.close])
         _, status, error, message, extra = reply
         headers = extra.pop("_headers", None) or {}
         trace = extra.pop("_trace", None)
@@ -260,22 +306,44 @@ class App:
             log.error("worker error: %s\n%s", message, trace)
         return Response(status, error_body(status, error, message, **extra), "application/json", headers)
 
-    @contextmanager
+    def _in_slot(self, req: Request, handler, *args) -> Response:
+        """``handler(*args)`` within one of the client's ``client_limit`` slots (429 beyond).
+
+        The slot is held until the response is written: a streamed response releases it in
+        :meth:`Response.close`, any other when it is returned (its bytes are all in hand).
+        """
+        release = self._slot(req.client)
+        try:
+            resp = handler(*args)
+        except BaseException:
+            release()
+            raise
+        if resp.stream is None:
+            release()
+        else:
+            resp.on_close.insert(0, release)  # runs last, after the worker is released
+        return resp
+
     def _slot(self, client: str):
-        """At most ``client_limit`` requests of one client in the pool at once (429 beyond)."""
+        """Take one of ``client``'s slots; returns the function that gives it back (once)."""
         limit = self.config.client_limit
         with self._lock:
             if self._clients.get(client, 0) >= limit:
                 raise HTTPError(429, f"more than {limit} requests at once from {client}; retry when one has finished",
                                 headers={"Retry-After": "1"})
             self._clients[client] = self._clients.get(client, 0) + 1
-        try:
-            yield
-        finally:
+        done = []
+
+        def release() -> None:
+            if done:
+                return
+            done.append(True)
             with self._lock:
                 self._clients[client] -= 1
                 if not self._clients[client]:
                     del self._clients[client]
+
+        return release
 
     def _timeout(self, value: str | None) -> float:
         """The request's ``timeout`` (seconds), capped at the server's."""

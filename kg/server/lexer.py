@@ -6,6 +6,11 @@ keyword such as ``SERVICE`` can only be the keyword once strings, IRIs, comments
 names are told apart, so tokenizing is enough to find ``SERVICE``, ``LOAD``, ``FROM``,
 ``USING`` and ``WITH`` — and the positions where ``USING`` clauses go for the protocol's
 ``using-graph-uri``.
+
+It is not Oxigraph's parser, and a crafted text can make the two disagree (``FILTER(?a<?b)#>'''``
+reads here as an IRI and a string, to Oxigraph as a comparison and a comment). So its findings give
+early, friendly refusals only; what stops ``SERVICE`` and ``LOAD`` is the workers' network sandbox
+(:mod:`kg.server.sandbox`).
 """
 
 from __future__ import annotations

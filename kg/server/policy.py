@@ -1,4 +1,9 @@
-"""What the endpoint refuses: outbound requests, unknown FROM graphs, updates without the token."""
+"""What the endpoint refuses: outbound requests, unknown FROM graphs, updates without the token.
+
+The references come from kg's tokenizer (:mod:`kg.server.lexer`), not from Oxigraph's parser, so a
+refusal here is a clear early message, not the enforcement: the workers cannot open a socket
+(:mod:`kg.server.sandbox`) unless ``--allow-host`` is given.
+"""
 
 from __future__ import annotations
 

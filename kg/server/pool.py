@@ -9,13 +9,14 @@ snapshot, which the others load and replacements start from.
 from __future__ import annotations
 
 import logging
+import math
 import os
-import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter, OrderedDict, deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -34,7 +35,9 @@ class _Worker:
     ``__main__`` in every worker (and fail in a script without a ``__main__`` guard).
     """
 
-    def __init__(self, snapshot: bytes, files, memory_mb):
+    def __init__(self, snapshot: bytes, files, memory_mb, network: bool = False):
+        self.quick = False  # the reserved worker
+        self.generation = 0
         parent, child = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
@@ -46,7 +49,7 @@ class _Worker:
         finally:
             child.close()
         self.conn = Connection(parent.detach())
-        self.conn.send({"snapshot": snapshot, "files": list(files), "memory_mb": memory_mb})
+        self.conn.send({"snapshot": snapshot, "files": list(files), "memory_mb": memory_mb, "network": network})
 
     def wait_ready(self, timeout: float) -> list[str]:
         try:
@@ -56,6 +59,8 @@ class _Worker:
         except (EOFError, OSError):
             status = self.proc.wait()
             raise RuntimeError(f"worker exited while starting (status {status}); see its error above") from None
+        if kind == "refused":  # the worker could not sandbox itself; graphs is why
+            raise RuntimeError(graphs)
         return graphs
 
     def kill(self) -> None:
@@ -68,117 +73,284 @@ class _Worker:
         self.conn.close()
 
 
+class _Ticket:
+    """A request waiting for a worker."""
+
+    __slots__ = ("client", "general_only", "worker", "arrived", "ready")
+
+    def __init__(self, client: str, general_only: bool, lock):
+        self.client, self.general_only, self.worker = client, general_only, None
+        self.arrived = time.monotonic()
+        self.ready = threading.Condition(lock)  # notified alone when it gets a worker (no thundering herd)
+
+
 class WorkerPool:
-    """``size`` worker processes serving jobs from :mod:`kg.server.worker`.
+    """``size`` worker processes, and one reserved (quick) worker, serving jobs from :mod:`kg.server.worker`.
+
+    Fair queueing (docs/server.md, "Limits"): requests waiting for a worker are queued per client
+    and served round-robin: a free worker goes to the waiting client that was given one longest ago,
+    so one client's burst does not go ahead of everyone else. When every worker is busy, a client that holds no worker may use the reserved
+    worker for up to ``quick_seconds``: cheap queries (an ASK, a page of rows) answer at once while
+    slow ones run to their timeouts on the others. A job that overruns that budget is stopped there
+    (the reserved worker is replaced), goes back to the queue for an ordinary worker with what is left
+    of its timeout, and its client may not use the reserved worker again for ``timeout`` seconds.
 
     Parameters
     ----------
     snapshot : the store as N-Quads bytes (``Store.dump``).
     files : the :class:`kg.store.LoadedFile` records, for pages that list the loaded files.
-    size : number of worker processes (queries running at once).
+    size : number of ordinary worker processes.
     memory_mb : address-space limit of each worker, or ``None``.
+    network : let the workers open sockets (only for ``--allow-host``; see :mod:`kg.server.sandbox`).
+    quick_seconds : the reserved worker's budget per job; ``0`` starts no reserved worker.
     """
 
     def __init__(self, snapshot: bytes, files=(), size: int = 2, memory_mb: int | None = None,
-                 start_timeout: float = 120.0):
-        self.snapshot, self.files, self.memory_mb = snapshot, list(files), memory_mb
+                 start_timeout: float = 120.0, network: bool = False, quick_seconds: float = 0.0):
+        self.snapshot, self.files, self.memory_mb, self.network = snapshot, list(files), memory_mb, network
+        self.quick_seconds = quick_seconds
         self.size = 0
         self.graphs: list[str] = []
         self.replacements = 0
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self.generation = 0  # bumped by every update; a worker started before it loads the new snapshot
+        self._mutex = threading.Lock()
+        self._cv = threading.Condition(self._mutex)  # waited on by an update for the reserved worker
+        self._idle: list[_Worker] = []
+        self._quick: _Worker | None = None  # the reserved worker when it is idle
+        self._quick_reserved = False  # an update is waiting for the reserved worker
+        self._quick_alive = quick_seconds > 0  # False once it could not be restarted
+        self._waiting: OrderedDict[str, deque[_Ticket]] = OrderedDict()
+        self._held: Counter[str] = Counter()
+        self._served: dict[str, float] = {}  # client -> monotonic time it was last given a worker
+        self._barred: dict[str, float] = {}  # client -> monotonic time until which the reserved worker is refused
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._update_lock = threading.Lock()
         self._closed = False
         try:
             workers = [self._start() for _ in range(max(1, size))]
+            quick = self._start() if quick_seconds > 0 else None
             for w in workers:
                 self.graphs = w.wait_ready(start_timeout)
-                self._idle.put(w)
+                self._idle.append(w)
                 self.size += 1
+            if quick is not None:
+                quick.wait_ready(start_timeout)
+                quick.quick = True
+                self._quick = quick
         except BaseException:
             self.close()
             raise
 
     # -- running jobs ----------------------------------------------------------------------
-    def run(self, job: dict, timeout: float):
-        """Run ``job`` on an idle worker; 503 when it (with the wait for a worker) takes longer
-        than ``timeout`` seconds, after which the worker is killed and replaced."""
+    def run(self, job: dict, timeout: float, client: str = ""):
+        """Run ``job`` for ``client``; 503 when it (with the wait for a worker) takes longer than
+        ``timeout`` seconds, after which the worker is killed and replaced.
+
+        Returns the worker's reply; for ``("ok", ctype, body, headers)`` ``body`` is bytes or a
+        :class:`_Body` to read and close, which holds the worker until it is closed.
+        """
         deadline = time.monotonic() + timeout
-        worker = self._take(deadline, timeout)
-        return self._exchange(worker, job, deadline, timeout, release=True)
+        worker = self._take(client, deadline, timeout)
+        if getattr(worker, "quick", False):
+            budget = min(deadline, time.monotonic() + self.quick_seconds)
+            try:
+                return self._exchange(worker, job, budget, client)
+            except _Overrun:
+                if budget >= deadline:
+                    raise _timeout(timeout, "running the query") from None
+                with self._cv:  # a slow query: not on the reserved worker again for a while
+                    now = time.monotonic()
+                    if len(self._barred) > 4096:
+                        self._barred = {c: t for c, t in self._barred.items() if t > now}
+                    self._barred[client] = now + timeout
+                log.info("a job of %s overran the reserved worker's %g s; queued for an ordinary worker",
+                         client, self.quick_seconds)
+            worker = self._take(client, deadline, timeout, general_only=True)
+        try:
+            return self._exchange(worker, job, deadline, client)
+        except _Overrun:
+            raise _timeout(timeout, "running the query") from None
 
     def run_update(self, job: dict, timeout: float):
         """Run an update with every worker held; on success all workers load the new store."""
         deadline = time.monotonic() + timeout
+        client = "\0update"
         with self._update_lock:
             held: list[_Worker] = []
             try:
                 while len(held) < self.size:
-                    held.append(self._take(deadline, timeout))
+                    held.append(self._take(client, deadline, timeout, general_only=True))
+                quick = self._take_quick(client, deadline)
+                if quick is not None:
+                    held.append(quick)
             except HTTPError:
-                self._release(held)
+                self._release_all(held, client)
                 raise
             first, others = held[0], held[1:]
             try:
-                reply = self._exchange(first, job, deadline, timeout, release=False)
+                reply = self._exchange(first, job, deadline, client, release=False)
+            except _Overrun:
+                self._release_all(others, client)
+                raise _timeout(timeout, "running the update") from None
             except HTTPError:
-                self._release(others)
+                self._release_all(others, client)
                 raise
             if reply[0] != "updated":
-                self._release(held)
+                self._release_all(held, client)
                 return reply
             _, self.graphs, self.snapshot = reply
-            self._release([first])
+            self.generation += 1
+            first.generation = self.generation
+            self._release_all([first], client)
             for w in others:
+                w.generation = self.generation
                 try:
-                    self._exchange(w, {"op": "load", "snapshot": self.snapshot}, time.monotonic() + 120, 120,
-                                   release=True)
-                except HTTPError:
+                    self._exchange(w, {"op": "load", "snapshot": self.snapshot}, time.monotonic() + 120, client)
+                except (_Overrun, HTTPError):
                     pass  # that worker was replaced, and its replacement starts from the new snapshot
             return reply
 
-    def _take(self, deadline: float, timeout: float) -> _Worker:
-        try:
-            return self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise _timeout(timeout, "waiting for a free worker") from None
+    # -- the queue -------------------------------------------------------------------------
+    def _take(self, client: str, deadline: float, timeout: float, general_only: bool = False) -> _Worker:
+        with self._cv:
+            ticket = _Ticket(client, general_only, self._mutex)
+            self._waiting.setdefault(client, deque()).append(ticket)
+            self._dispatch()
+            while ticket.worker is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    queue_ = self._waiting.get(client)
+                    if queue_ is not None:
+                        queue_.remove(ticket)
+                        if not queue_:
+                            del self._waiting[client]
+                    raise _timeout(timeout, "waiting for a free worker")
+                ticket.ready.wait(remaining)
+            return ticket.worker
 
-    def _exchange(self, worker: _Worker, job: dict, deadline: float, timeout: float, release: bool):
+    def _take_quick(self, client: str, deadline: float) -> _Worker | None:
+        """The reserved worker for an update, once it is idle; None when there is none.
+
+        If it is not idle by ``deadline`` the update goes ahead without it and the reserved worker is
+        replaced (from the new snapshot) when it comes back, so no query sees the old store after it.
+        """
+        with self._cv:
+            self._quick_reserved = True
+            try:
+                while self._quick is None and self._quick_alive and time.monotonic() < deadline and not self._closed:
+                    self._cv.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                worker, self._quick = self._quick, None
+                if worker is not None:
+                    self._held[client] += 1
+                return worker
+            finally:
+                self._quick_reserved = False
+
+    def _dispatch(self) -> None:
+        """Give idle workers to waiting tickets, called with _cv held.
+
+        Round-robin over clients: the next worker goes to the waiting client that was given one
+        longest ago (a client never served first), and to that client's oldest ticket.
+        """
+        while self._idle and self._waiting:
+            client = min(self._waiting, key=lambda c: self._served.get(c, -math.inf))  # min keeps the first of ties
+            tickets = self._waiting[client]
+            ticket = tickets.popleft()
+            if not tickets:
+                del self._waiting[client]
+            self._assign(ticket, self._idle.pop())
+        if self._quick is not None and not self._quick_reserved and self._waiting:
+            # the newest eligible ticket: a burst that has waited is likely slow work, a newcomer often cheap
+            now, best = time.monotonic(), None
+            for client, tickets in self._waiting.items():
+                if self._held[client] or self._barred.get(client, 0) > now:
+                    continue
+                for t in tickets:
+                    if not t.general_only and (best is None or t.arrived > best.arrived):
+                        best = t
+            if best is not None:
+                tickets = self._waiting[best.client]
+                tickets.remove(best)
+                if not tickets:
+                    del self._waiting[best.client]
+                self._assign(best, self._quick)
+                self._quick = None
+        if self._quick_reserved:
+            self._cv.notify_all()
+
+    def _assign(self, ticket: _Ticket, worker: _Worker) -> None:
+        ticket.worker = worker
+        self._held[ticket.client] += 1
+        now = time.monotonic()
+        if len(self._served) > 4096:
+            self._served = {c: t for c, t in self._served.items() if now - t < 600 or c in self._waiting}
+        self._served[ticket.client] = now
+        ticket.ready.notify()
+
+    def _release(self, worker: _Worker, client: str) -> None:
+        if worker.generation != self.generation:  # busy during an update that went ahead without it
+            self._replace(worker, client)
+            return
+        with self._cv:
+            self._held[client] -= 1
+            if self._held[client] <= 0:
+                del self._held[client]
+            if getattr(worker, "quick", False):
+                self._quick = worker
+            else:
+                self._idle.append(worker)
+            self._dispatch()
+
+    def _release_all(self, workers, client: str) -> None:
+        for w in workers:
+            self._release(w, client)
+
+    def _forget(self, client: str) -> None:
+        """A held worker that will not come back (it was killed): the client holds one fewer."""
+        with self._cv:
+            self._held[client] -= 1
+            if self._held[client] <= 0:
+                del self._held[client]
+            self._dispatch()
+
+    def _exchange(self, worker: _Worker, job: dict, deadline: float, client: str, release: bool = True):
         try:
             worker.conn.send(job)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                self._replace(worker)
-                raise _timeout(timeout, "running the query")
+                self._replace(worker, client)
+                raise _Overrun
             reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
-            self._replace(worker)
+            self._replace(worker, client)
             raise HTTPError(500, f"the worker running the request stopped ({type(exc).__name__}); "
                                  "it was probably out of memory", error="worker died") from None
+        if reply[0] == "stream":  # ("stream", ctype, length, headers), then the body in chunks
+            _, ctype, length, headers = reply
+            return ("ok", ctype, _Body(self, worker, client, length, deadline), headers)
         if release:
-            self._idle.put(worker)
+            self._release(worker, client)
         return reply
-
-    def _release(self, workers) -> None:
-        for w in workers:
-            self._idle.put(w)
 
     # -- starting and replacing workers ----------------------------------------------------
     def _start(self) -> _Worker:
-        w = _Worker(self.snapshot, self.files, self.memory_mb)
+        w = _Worker(self.snapshot, self.files, self.memory_mb, self.network)
+        w.generation = self.generation
         with self._lock:
             self._all.add(w)
         return w
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, client: str) -> None:
         """Kill ``worker`` now; start its replacement in the background."""
         with self._lock:
             self._all.discard(worker)
         worker.kill()
         self.replacements += 1
-        threading.Thread(target=self._respawn, name="kg-respawn", daemon=True).start()
+        self._forget(client)
+        threading.Thread(target=self._respawn, args=(getattr(worker, "quick", False),), name="kg-respawn",
+                         daemon=True).start()
 
-    def _respawn(self) -> None:
+    def _respawn(self, quick: bool = False) -> None:
         for attempt in range(3):
             if self._closed:
                 return
@@ -186,7 +358,18 @@ class WorkerPool:
             try:
                 w = self._start()
                 w.wait_ready(120)
-                self._idle.put(w)
+                if w.generation != self.generation:  # an update finished while it started
+                    generation = self.generation
+                    w.conn.send({"op": "load", "snapshot": self.snapshot})
+                    w.conn.recv()
+                    w.generation = generation
+                w.quick = quick
+                with self._cv:
+                    if quick:
+                        self._quick = w
+                    else:
+                        self._idle.append(w)
+                    self._dispatch()
                 return
             except Exception as exc:  # keep serving with fewer workers rather than crash
                 log.error("could not start a worker (attempt %d): %s", attempt + 1, exc)
@@ -195,8 +378,12 @@ class WorkerPool:
                         self._all.discard(w)
                     w.kill()
                 time.sleep(1)
-        with self._lock:
-            self.size -= 1
+        with self._cv:
+            if quick:
+                self._quick_alive = False
+            else:
+                self.size -= 1
+            self._cv.notify_all()
 
     def close(self) -> None:
         self._closed = True
@@ -204,12 +391,68 @@ class WorkerPool:
             workers, self._all = list(self._all), set()
         for w in workers:
             w.kill()
+        with self._cv:
+            self._cv.notify_all()
+            for tickets in self._waiting.values():
+                for t in tickets:
+                    t.ready.notify()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _Overrun(Exception):
+    """The job passed its deadline (or the reserved worker's budget); its worker was replaced."""
+
+
+class _Body:
+    """A result the worker sends in chunks: iterate to read them, :meth:`close` to give the worker back.
+
+    The worker stays held until the body is read to the end (or drained, when the client went away),
+    so a client's work is counted until its answer is written, and the server process holds one chunk
+    of it at a time.
+    """
+
+    def __init__(self, pool: WorkerPool, worker: _Worker, client: str, length: int, deadline: float):
+        self.pool, self.worker, self.client, self.length = pool, worker, client, length
+        self.deadline = max(deadline, time.monotonic()) + 120  # the write has its own deadline in the HTTP layer
+        self.read = 0
+        self.done = False
+
+    def __iter__(self):
+        while self.read < self.length:
+            chunk = self._chunk()
+            if chunk is None:
+                return
+            yield chunk
+
+    def _chunk(self) -> bytes | None:
+        try:
+            if not self.worker.conn.poll(max(0.0, self.deadline - time.monotonic())):
+                raise EOFError
+            chunk = self.worker.conn.recv_bytes()
+        except (EOFError, OSError):
+            self._fail()
+            return None
+        self.read += len(chunk)
+        return chunk
+
+    def _fail(self) -> None:
+        if not self.done:
+            self.done = True
+            self.pool._replace(self.worker, self.client)
+
+    def close(self) -> None:
+        if self.done:
+            return
+        while self.read < self.length and not self.done:  # the client went away: drain what is left
+            if self._chunk() is None:
+                return
+        self.done = True
+        self.pool._release(self.worker, self.client)
 
 
 def _timeout(seconds: float, doing: str) -> HTTPError:

@@ -3,7 +3,14 @@
 The parent kills a worker whose job outlives its timeout (Oxigraph cannot cancel a running
 query) and starts another from the current snapshot, so nothing here needs to be interruptible.
 A job is a dict; the answer is ``("ok", content_type, body, headers)`` or
-``("error", status, error, message, extra)``.
+``("error", status, error, message, extra)``; a body over ``INLINE`` bytes is sent as
+``("stream", content_type, length, headers)`` followed by the body in chunks of ``CHUNK`` bytes
+(``send_bytes``), so the server holds one chunk of it at a time.
+
+Unless the server lets ``SERVICE`` reach some hosts (``--allow-host``), a worker takes its own
+network away (:mod:`kg.server.sandbox`) before it loads anything, and refuses to start when it
+cannot: that, not the server's reading of the query text, is what keeps ``SERVICE`` and ``LOAD``
+from making requests.
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ import traceback
 __all__ = ["worker_main", "run_job", "open_store"]
 
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+_META_CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', re.I)
+_SANDBOXED = False  # set by worker_main once the network is gone
+INLINE = 64 * 1024
+CHUNK = 256 * 1024
 
 
 def open_store(snapshot: bytes, files=()):
@@ -36,6 +47,11 @@ def worker_main(conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops its workers
     init = conn.recv()
     snapshot, files, memory_mb = init["snapshot"], init["files"], init.get("memory_mb")
+    if not init.get("network"):
+        refusal = _sandbox()
+        if refusal:
+            conn.send(("refused", refusal))
+            return
     if memory_mb:
         import resource
 
@@ -60,11 +76,59 @@ def worker_main(conn) -> None:
             reply = ("error", 500, "out of memory", "the query needed more memory than a worker may use", {})
         except Exception as exc:  # the worker's boundary: report, keep serving
             reply = _error_of(exc)
-        conn.send(reply)
+        _send(conn, reply)
+
+
+def _send(conn, reply) -> None:
+    """Send a reply; a large body goes as a stream of chunks after its announcement."""
+    if reply[0] == "ok" and len(reply[2]) > INLINE:
+        _, ctype, body, headers = reply
+        conn.send(("stream", ctype, len(body), headers))
+        view = memoryview(body)
+        for i in range(0, len(body), CHUNK):
+            conn.send_bytes(view[i:i + CHUNK])
+        return
+    conn.send(reply)
+
+
+def _sandbox() -> str | None:
+    """Install the network sandbox; the reason the worker must not start when that fails."""
+    global _SANDBOXED
+    from kg.server.sandbox import SandboxError, install
+
+    try:
+        install()
+    except SandboxError as exc:
+        return (f"cannot start the query workers: {exc}. kg serve runs them without network access so that "
+                "SERVICE and LOAD cannot reach other hosts, and does not serve without that; only --allow-host "
+                "(which lets queries reach hosts) runs them unsandboxed")
+    _SANDBOXED = True
+    return None
 
 
 def run_job(kg, job: dict):
     """Run one job against ``kg`` and return the answer tuple (exceptions for errors)."""
+    try:
+        return _run(kg, job)
+    except OSError as exc:
+        # The store is in memory: in a sandboxed worker, Oxigraph's OSErrors come from SERVICE
+        # and LOAD trying to fetch (a refused socket, a name lookup, a scheme it cannot fetch).
+        if _SANDBOXED and job["op"] in ("query", "update"):
+            raise _outbound_refused(job["op"], exc) from None
+        raise
+
+
+def _outbound_refused(op: str, exc: OSError):
+    from kg.server.errors import HTTPError
+
+    what = "SERVICE" if op == "query" else "LOAD or SERVICE"
+    return HTTPError(400, f"{what} is refused by this endpoint: it makes no outbound requests, and the "
+                          f"{op} tried to fetch from outside the store (its operator can allow hosts with "
+                          f"--allow-host; the engine said: {_shorten(str(exc), 80)})",
+                     error="outbound request refused")
+
+
+def _run(kg, job: dict):
     op = job["op"]
     if op == "query":
         return _query(kg, job)
@@ -86,8 +150,36 @@ def _query(kg, job):
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.get("named_graphs") or []]
     else:
         kwargs["use_default_graph_as_union"] = job.get("union", True)
-    result = _parse(lambda: kg.store.query(job["text"], **kwargs))
-    return _answer(result, job)
+    from kg.vocab import PREFIXES  # predeclared for users' queries; a query's own PREFIX wins
+
+    result = _parse(lambda: kg.store.query(job["text"], prefixes=PREFIXES, **kwargs), job["text"])
+    return _answer(_StarOrder.of(result, job["text"]), job)
+
+
+class _StarOrder:
+    """A ``SELECT *`` result with its columns in the order the query names the variables
+    (Oxigraph sorts them: ``o, p, s``); see :func:`kg.queries.star_order`."""
+
+    def __init__(self, result, names):
+        import pyoxigraph as ox
+
+        self._result, self._names = result, names
+        self.variables = [ox.Variable(n) for n in names]
+
+    @classmethod
+    def of(cls, result, text: str):
+        import pyoxigraph as ox
+
+        from kg.queries import star_order
+
+        if not isinstance(result, ox.QuerySolutions):
+            return result
+        names = [v.value for v in result.variables]
+        order = star_order(text, names)
+        return result if order == names else cls(result, order)
+
+    def __iter__(self):
+        return ([sol[n] for n in self._names] for sol in self._result)
 
 
 def _named(kg, job):
@@ -132,8 +224,25 @@ def _viz(kg, job):
         raise HTTPError(503, f"the graph page is not available in this installation ({exc})",
                         error="viz unavailable") from None
     options = _viz_options(render_page, job.get("params", {}))
-    html = render_page(kg, **options)
-    return ("ok", "text/html; charset=utf-8", html.encode("utf-8"), {})
+    body = render_page(kg, **options).encode("utf-8")
+    limit = job.get("max_bytes")
+    if limit is not None and len(body) > limit:
+        from kg.server.results import TooLarge
+
+        raise TooLarge(limit)
+    return ("ok", "text/html; charset=utf-8", body, {"Content-Security-Policy": _page_csp(body.decode("utf-8"))})
+
+
+def _page_csp(html: str) -> str:
+    """The page's own ``<meta>`` policy as a header, with what only a header can say (no framing).
+
+    A page without one gets the strictest policy (nothing runs) rather than none.
+    """
+    import html as html_lib
+
+    m = _META_CSP.search(html)
+    policy = html_lib.unescape(m.group(1)) if m else "default-src 'none'"
+    return policy.rstrip("; ") + "; frame-ancestors 'none'"
 
 
 def _viz_options(render_page, params: dict) -> dict:
@@ -170,17 +279,22 @@ def _answer(result, job):
     from kg.server.results import write_results
     from kg.vocab import PREFIXES
 
-    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES)
+    body, rows = write_results(result, job["format"], job["max_rows"], PREFIXES, job.get("max_bytes"))
     return ("ok", job["content_type"], body, {"X-KG-Result-Rows": str(rows)})
 
 
-def _parse(run):
-    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column."""
+def _parse(run, query: str | None = None):
+    """Run ``run``; Oxigraph's syntax errors become 400 naming the line and column (and, for
+    an undeclared prefix, the prefix and the known ones instead of Oxigraph's grammar dump)."""
+    from kg.queries import unknown_prefix_message
     from kg.server.errors import HTTPError
 
     try:
         return run()
     except SyntaxError as exc:
+        hint = unknown_prefix_message(query) if query else None
+        if hint:
+            raise HTTPError(400, f"bad SPARQL: {hint}", error="bad SPARQL") from None
         text = str(exc)
         m = _SYNTAX.match(text)
         if not m:

@@ -121,12 +121,26 @@ function render(data, target) {
   target.append(table);
 }
 
+// Only http(s) IRIs become links: a javascript: (or data:, file:…) IRI in the data, or in a
+// result of a query someone put in a /?query= link, must not run or open anything when clicked.
+// The browser's own URL parser decides, so the test sees the scheme the link would have.
+function webLink(iri) {
+  let url;
+  try {
+    url = new URL(iri);
+  } catch {
+    return null;
+  }
+  return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+}
+
 function cell(term) {
   const td = el("td");
   if (!term) return td;
   if (term.type === "uri") {
     td.className = "uri";
-    td.append(el("a", term.value, { href: term.value, rel: "noopener" }));
+    const href = webLink(term.value);
+    td.append(href ? el("a", term.value, { href, rel: "noopener noreferrer" }) : term.value);
   } else if (term.type === "bnode") {
     td.textContent = "_:" + term.value;
   } else {

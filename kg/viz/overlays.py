@@ -5,36 +5,66 @@ from __future__ import annotations
 __all__ = ["mark_exposure", "mark_chains", "mark_cycles"]
 
 
-def mark_exposure(graph, kg, shock: str, *, severity=1.0, method="debtrank", layer="all") -> None:
-    """Give each actor ``impact`` (h in [0, 1]), ``loss`` (USD), ``round`` and ``impact_chain``
-    (the chain that carried most of its loss) if ``shock`` fails, and to those who gain (by
-    substitution and the like) ``gain`` in [0, 1] and ``net`` = gain − impact; see
-    :func:`kg.analysis.exposure.rank_exposure` and :func:`kg.analysis.gains.rank_gains`."""
+def mark_exposure(graph, kg, shock: str, *, severity=1.0, method="linear", layer="all", samples=None,
+                  seed=None) -> None:
+    """Give each actor the economic model's figures if ``shock`` fails (see
+    :func:`kg.analysis.exposure.rank_exposure`): ``impact`` (h in [0, 1]), ``impact_p5``,
+    ``impact_p50``, ``impact_p95`` (the sampled band), ``loss`` (USD, h × capacity),
+    ``capacity`` and ``capacity_basis``, ``usd_per_year`` (revenue at risk a year), ``round``
+    and ``impact_chain`` (the chain that carried most of its loss, with the band and the
+    capacity, which the hover box shows); to those who gain (:func:`kg.analysis.gains.rank_gains`)
+    ``gain`` (a share), ``gain_usd_per_year`` and ``net`` = gain − impact."""
     from kg.analysis.exposure import rank_exposure
+    from kg.analysis.model import load_model
+    from kg.output import format_amount
 
-    result = rank_exposure(kg, shock, severity=severity, method=method, layer=layer)
+    model = load_model(kg)
+    n = int(model.param("samples")) if samples is None else samples
+    s = int(model.param("seed")) if seed is None else seed
+    result = rank_exposure(kg, shock, severity=severity, method=method, layer=layer, model=model, samples=n, seed=s)
     for row in result.rows:
         if row.id not in graph:
             continue
         data = graph.nodes[row.id]
         data.update(impact=float(row.h), loss=None if row.loss_usd is None else float(row.loss_usd),
-                    round=None if row.round is None else int(row.round))
+                    round=None if row.round is None else int(row.round), capacity=row.capacity_usd,
+                    capacity_basis=row.capacity_basis, usd_per_year=row.usd_per_year)
+        if row.loss_usd is not None:
+            per = "/yr" if row.unit == "usd_per_year" else ""
+            data["loss_text"] = format_amount(row.loss_usd, "USD") + per  # the CLI's format, not the browser's
+        band = (row.bands or {}).get("h")
+        if band:
+            data.update(impact_p5=band["p5"], impact_p50=band["p50"], impact_p95=band["p95"])
         if row.shocked:
             data["shock"] = True
+        notes = []
+        if band:
+            notes.append(f"h p50 {band['p50']:.2f} [{band['p5']:.2f}–{band['p95']:.2f}]")
+        if row.capacity_usd:
+            per = "/yr" if row.unit == "usd_per_year" else ""
+            notes.append(f"capacity {format_amount(row.capacity_usd)}{per} ({row.capacity_basis})")
+        if row.usd_per_year:
+            notes.append(f"at risk {format_amount(row.usd_per_year)}/yr")
+        chain = ""
         if row.chain:
             names = [row.chain[0]["from"]] + [hop["to"] for hop in row.chain]
-            data["impact_chain"] = " → ".join(graph.nodes[n]["label"] if n in graph else n for n in names)
+            chain = " → ".join(graph.nodes[n]["label"] if n in graph else n for n in names)
+        if chain or notes:
+            data["impact_chain"] = "; ".join(([chain] if chain else []) + notes)
     for _, data in graph.nodes(data=True):
         data.setdefault("impact", 0.0)
     from kg.analysis.gains import rank_gains
 
-    for row in rank_gains(kg, result, layer=layer):
+    for row in rank_gains(kg, result, layer=layer, model=model):
         if row.id in graph and row.gain > 0:
-            graph.nodes[row.id].update(gain=float(row.gain), net=float(row.net))
+            graph.nodes[row.id].update(gain=float(row.gain), net=float(row.gain - row.h),
+                                       gain_usd_per_year=row.gain_usd_per_year)
     graph.nodes[shock]["shock"] = True
     graph.graph["overlays"]["exposure"] = {
         "shock": shock, "severity": float(severity), "method": method, "R": float(result.R),
         "rounds": result.rounds, "hit": sum(1 for r in result.rows if r.h > 0), "notes": list(result.notes),
+        "as_of": result.as_of.isoformat(), "spectral_radius": result.spectral_radius, "samples": result.samples,
+        "seed": result.seed,
     }
 
 

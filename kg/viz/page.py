@@ -159,7 +159,7 @@ def json_for_script(value) -> str:
 
 # -- helpers ---------------------------------------------------------------------------------
 def _node_record(iri: str, d: dict, degree: int) -> dict:
-    keys = ("label_en", "label_zh", "type", "ticker", "comment", "claims", "impact", "loss", "round",
+    keys = ("label_en", "label_zh", "type", "ticker", "comment", "claims", "impact", "loss", "loss_text", "round",
             "impact_chain", "gain", "net", "focus", "shock", "highlight", "group", "hops")
     return {"iri": iri, "degree": degree, **{k: d[k] for k in keys if _present(d.get(k))}}
 

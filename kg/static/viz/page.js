@@ -308,7 +308,7 @@
       if (!k.focus) row(dl, W.hops, k.hops);
       if (k.impact !== undefined) {
         row(dl, W.impact, k.shock ? W.shock + " · " + Number(k.impact).toFixed(2) : Number(k.impact).toFixed(3));
-        if (k.loss) row(dl, W.loss, "US$" + Math.round(k.loss).toLocaleString("en"));
+        if (k.loss) row(dl, W.loss, k.loss_text);
         row(dl, W.round, k.round);
         row(dl, W.via_chain, k.impact_chain);
         if (k.gain) row(dl, W.gain, Number(k.gain).toFixed(2) + " (net " + (k.net >= 0 ? "+" : "") + Number(k.net).toFixed(2) + ")");

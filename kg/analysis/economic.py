@@ -1,0 +1,899 @@
+"""The economic exposure model: flows in time, the right denominator per channel, the uncapped
+linear DebtRank, and bands sampled over every assumption (docs/analysis.md).
+
+For each relationship of the dependency view (``u → v``: v depends on u) the model works out
+``A``, the US dollars ``v`` loses if ``u`` fails outright, in the unit of ``v``'s capacity:
+
+* **revenue** (a supplier losing a customer's payments): the contract's value spread over its
+  term is an annual run-rate; at the as-of date the contract is in force, backlog not yet
+  started, or ended. ``A`` = the supplier's operating margin × what remains to be paid over the
+  term (its lost operating income), against its equity.
+* **equity** (an investor writing down a stake): the stake's value, or the part of an
+  investment already paid (undrawn money is cash kept, not lost), against its equity.
+* **funding** (an investee losing funding): the part not yet paid (× the probability of a
+  letter of intent), against its cash needs.
+* **supply** (a customer losing a supplier): the cost of replacing a year of its purchases.
+* **acquisition** (scenarios): the acquiree's annual net loss for ``absorbed-loss-years``.
+
+An actor's capacity is its stated equity (the smallest the sources give), else total assets less
+total liabilities, else (for a cash-burning investee) a year's cash needs, else an equity imputed
+from its revenue (flagged, kept out of R). Stock capacities take stock amounts (what is lost over
+the term); a cash-needs capacity takes amounts per year. Λ_vu = A / capacity_v, uncapped; h is
+capped at 1, so h × capacity = the USD loss exactly. Relationships without an amount hurt an
+actor with a capacity not at all (they are listed as ``unquantified``); an actor without any
+capacity is hurt through the qualitative weights of data/model/model.trig (h only, no USD).
+
+Every uncertain input is drawn in each sample (vectorised: one array per edge × sample):
+qualifiers ("about", "reported", "up to", "at least"), intended deals (happen or not), unknown
+terms, default margins, drawn shares, replacement costs and qualitative weights.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from kg.analysis.debtrank import ConvergenceError
+from kg.errors import InputError
+from kg.queries import load_query
+
+__all__ = ["Figure", "Financials", "EconomicModel", "EconomicResult", "EconomicRow", "read_financials",
+           "build_economic", "run_economic", "economic_exposure", "period_years"]
+
+_STOCK_METRICS = {"equity", "total-assets", "total-liabilities", "valuation", "market-value", "compute-commitments", "rpo"}
+_DAYS = 365.25
+
+
+def period_years(period: str | None, metric: str) -> float | None:
+    """How many years a flow figure covers, from its period's wording: ``H1 2025`` → 0.5,
+    ``Q1 FY2026`` or ``(one quarter)`` → 0.25, anything else → 1. Stocks (equity, assets,
+    valuations, commitments) have none."""
+    if metric in _STOCK_METRICS:
+        return None
+    text = (period or "").strip()
+    if re.match(r"^H[12]\b", text):
+        return 0.5
+    if re.match(r"^Q[1-4]\b", text) or "one quarter" in text:
+        return 0.25
+    return 1.0
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure as the model uses it: ``value`` in USD (per year for flows, annualised from a
+    half-year or a quarter), its qualifiers and the figure it comes from."""
+
+    value: float
+    metric: str
+    figure: str
+    source: str
+    qualifiers: tuple[str, ...] = ()
+    period: str | None = None
+    years: float | None = None
+
+    @property
+    def annualised(self) -> bool:
+        return self.years is not None and self.years != 1.0
+
+    def as_dict(self) -> dict:
+        return {"value_usd": self.value, "metric": self.metric, "figure": self.figure, "source": self.source,
+                "qualifiers": list(self.qualifiers), "period": self.period, "annualised": self.annualised}
+
+
+@dataclass
+class Financials:
+    """An actor's figures where its channels need them, and its capacity.
+
+    ``capacity_basis``: ``equity`` (stated), ``assets-less-liabilities`` (derived), ``cash-needs``
+    (a year's cash burn; amounts against it are per year), ``imputed-equity`` (revenue × the
+    median equity/revenue ratio of the graph's actors; flagged, kept out of R) or None.
+    """
+
+    revenue: Figure | None = None
+    operating_income: Figure | None = None
+    equity: list[Figure] = field(default_factory=list)
+    cash_needs: Figure | None = None
+    net_loss: Figure | None = None
+    capacity: float | None = None
+    capacity_basis: str | None = None
+    capacity_figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def margin(self) -> float | None:
+        if self.revenue and self.operating_income and self.revenue.value > 0:
+            return self.operating_income.value / self.revenue.value
+        return None
+
+    @property
+    def unit(self) -> str | None:
+        """``usd`` (a stock: losses over the term) or ``usd_per_year`` (a cash-needs capacity)."""
+        if self.capacity is None:
+            return None
+        return "usd_per_year" if self.capacity_basis == "cash-needs" else "usd"
+
+
+def read_financials(kg, layer: str = "all") -> dict[str, Financials]:
+    """Each actor's revenue, operating income, equity, cash needs and net loss from the graph's
+    ``kg:FinancialFigure``s (named query ``analysis-figures``), and its capacity."""
+    from kg.analysis.view import _layer_binding
+
+    figs: dict[str, dict[str, dict]] = {}
+    for r in kg.select(load_query("analysis-figures").text, _layer_binding(layer)):
+        if r["currency"] != "USD":
+            continue
+        rec = figs.setdefault(r["actor"], {}).setdefault(r["figure"], {
+            "metric": r["metric"], "value": float(r["value"]), "source": r["source"], "period": r["period"], "q": []})
+        if r["qualifier"] and r["qualifier"] not in rec["q"]:
+            rec["q"].append(r["qualifier"])
+    out: dict[str, Financials] = {}
+    for actor, by_fig in figs.items():
+        f = Financials()
+        per_metric: dict[str, list[Figure]] = {}
+        for iri, rec in by_fig.items():
+            years = period_years(rec["period"], rec["metric"])
+            value = rec["value"] / years if years else rec["value"]
+            per_metric.setdefault(rec["metric"], []).append(
+                Figure(value, rec["metric"], iri, rec["source"], tuple(sorted(rec["q"])), rec["period"], years))
+
+        def pick(metric, smallest=False):
+            cands = per_metric.get(metric, [])
+            if not cands:
+                return None
+            # full-year figures before annualised ones; then the largest (or the smallest)
+            return sorted(cands, key=lambda x: (x.annualised, x.value if smallest else -x.value, x.figure))[0]
+
+        f.revenue = pick("revenue")
+        f.operating_income = pick("operating-income")
+        f.cash_needs = pick("cash-burn")
+        f.net_loss = pick("net-loss")
+        eq = pick("equity", smallest=True)
+        if eq is not None:
+            f.equity = [eq]
+            f.capacity, f.capacity_basis, f.capacity_figures = eq.value, "equity", [eq]
+        elif pick("total-assets") and pick("total-liabilities"):
+            a, li = pick("total-assets"), pick("total-liabilities")
+            f.capacity, f.capacity_basis, f.capacity_figures = a.value - li.value, "assets-less-liabilities", [a, li]
+        elif f.cash_needs is not None:
+            f.capacity, f.capacity_basis, f.capacity_figures = f.cash_needs.value, "cash-needs", [f.cash_needs]
+        out[actor] = f
+    ratios = [f.capacity / f.revenue.value for f in out.values()
+              if f.capacity_basis in ("equity", "assets-less-liabilities") and f.revenue and f.revenue.value > 0]
+    if ratios:
+        import numpy as np
+
+        ratio = float(np.median(ratios))
+        for f in out.values():
+            if f.capacity is None and f.revenue is not None:
+                f.capacity, f.capacity_basis, f.capacity_figures = f.revenue.value * ratio, "imputed-equity", [f.revenue]
+        out["_ratio"] = (ratio, min(ratios), max(ratios))  # type: ignore[assignment]
+    return out
+
+
+# -- the edges ---------------------------------------------------------------------------------
+@dataclass
+class _Edge:
+    u: int
+    v: int
+    channel: str
+    kind: str
+    data: dict
+    amount: float | None
+    quals: tuple[str, ...]
+    status: str | None
+    term: object = None
+    kind_of_a: str = "qualitative"  # amount | qualitative | membership | unquantified
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class EconomicModel:
+    """The edges of a run with their sampling specification, ready for :func:`run_economic`."""
+
+    nodes: list[str]
+    labels: list[str]
+    fin: list[Financials | None]
+    edges: list[_Edge]
+    model: object
+    as_of: dt.date
+    ratio: tuple | None
+    view: object
+
+
+def _years_between(a: dt.date, b: dt.date) -> float:
+    return (b - a).days / _DAYS
+
+
+def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | None = None, *,
+                   scale: dict | None = None, only_channels=None) -> EconomicModel:
+    """Turn a dependency view into the economic edges (no sampling yet)."""
+    as_of = as_of or model.as_of or dt.date.today()
+    nodes = list(view.nodes)
+    index = {x: k for k, x in enumerate(nodes)}
+    labels = [str(view.nodes[x].get("label") or x) for x in nodes]
+    fins = [fin.get(x) for x in nodes]
+    scale = dict(scale or {})
+    groups: dict[tuple, list[_Edge]] = {}
+    edges: list[_Edge] = []
+    for u, v, d in view.edges(data=True):
+        ch = d["channel"]
+        if only_channels and ch not in only_channels and ch != "membership":
+            continue
+        sc = scale.get((ch, u), scale.get(ch, 1.0))
+        if sc == 0.0:
+            continue
+        e = _Edge(index[u], index[v], ch, d.get("kind") or "", d, d.get("amount"), tuple(d.get("qualifiers") or ()),
+                  d.get("status"))
+        rels = [d.get("rel")] + list(d.get("also") or [])
+        e.term = next((model.terms[r] for r in rels if r in model.terms), None)
+        if ch == "membership":
+            e.kind_of_a = "membership"
+            edges.append(e)
+            continue
+        groups.setdefault((e.u, e.v, ch), []).append(e)
+    for (u, v, ch), group in groups.items():
+        with_amount = [e for e in group if e.amount is not None and ch in _AMOUNT_RULES]
+        if ch == "equity" and any(e.kind == "Stake" for e in with_amount):
+            with_amount = [e for e in with_amount if e.kind == "Stake"]
+        keep = with_amount or group
+        cap = fins[v].capacity if fins[v] else None
+        for e in keep:
+            if ch == "acquisition" and e.amount is None and fins[u] and fins[u].net_loss and cap is not None:
+                e.kind_of_a = "amount"  # the acquirer takes on the acquiree's stated net loss
+            elif e.amount is not None and ch in _AMOUNT_RULES:
+                # an amount into an actor without a capacity: its USD at risk is reported, its h
+                # rests on the qualitative weight
+                e.kind_of_a = "amount" if cap is not None else "amount-no-capacity"
+            elif cap is not None:
+                e.kind_of_a = "unquantified"
+            else:
+                e.kind_of_a = "qualitative"
+            e.extra["scale"] = scale.get((ch, nodes[u]), scale.get(ch, 1.0))
+            edges.append(e)
+    counts: dict[int, int] = {}
+    for e in edges:
+        if e.kind_of_a == "membership":
+            counts[e.v] = counts.get(e.v, 0) + 1
+    for e in edges:
+        if e.kind_of_a == "membership":
+            e.extra["members"] = counts[e.v]  # the group's named members, reached by the shock or not
+    ratio = fin.get("_ratio") if isinstance(fin.get("_ratio"), tuple) else None
+    return EconomicModel(nodes, labels, fins, edges, model, as_of, ratio, view)
+
+
+_AMOUNT_RULES = ("revenue", "equity", "funding", "supply", "acquisition")
+
+
+# -- sampling ----------------------------------------------------------------------------------
+def _amount_factor(model, quals, rng, S):
+    """The multiplier of a stated amount in each sample, from its qualifiers (point: S=None)."""
+    import numpy as np
+
+    q = set(quals)
+    spread = 0.0
+    if "about" in q:
+        spread = max(spread, model.param("about-spread"))
+    if "reported" in q:
+        spread = max(spread, model.param("reported-spread"))
+    if "up-to" in q or "as-high-as" in q:
+        lo, hi = model.param("up-to-lower-bound"), 1.0
+    elif "at-least" in q:
+        lo, hi = 1.0, model.param("at-least-upper")
+    else:
+        lo, hi = 1.0, 1.0
+    lo, hi = lo * (1.0 - spread), hi * (1.0 + spread)
+    if rng is None:
+        return np.array([(lo + hi) / 2.0])
+    return lo + (hi - lo) * rng.random(S)
+
+
+def _point_or(rng, value, lo, hi, S):
+    """The parameter's value in the point run; a uniform draw in its range in a sampled run."""
+    import numpy as np
+
+    if rng is None:
+        return np.array([value])
+    return np.full(S, value) if lo == hi else lo + (hi - lo) * rng.random(S)
+
+
+@dataclass
+class _Arrays:
+    lam: object            # (m, S) Λ of each edge
+    usd: object            # (m, S) A in USD (stock or per year, the dependent's unit), 0 where none
+    rate: object           # (m, S) annual revenue run-rate at risk (revenue channel)
+    now: object            # (m, S) revenue in force at the as-of date
+    term: object           # (m, S) remaining revenue over the term
+    cap: object            # (n, S) capacity (nan where none)
+    init: object = None    # (n, S) distress at the start: losses an acquirer takes over
+
+
+def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
+    """Λ and the USD amounts of every edge for S samples (rng None: the point run, S = 1)."""
+    import numpy as np
+
+    model, as_of = em.model, em.as_of
+    n, m = len(em.nodes), len(em.edges)
+    width = 1 if rng is None else S
+    lam, usd = np.zeros((m, width)), np.zeros((m, width))
+    rate, now, term = np.zeros((m, width)), np.zeros((m, width)), np.zeros((m, width))
+    cap = np.full((n, width), np.nan)
+    init = np.zeros((n, width))
+    absorbed = np.zeros(m, dtype=bool)
+    # capacities
+    about, reported = model.param("about-spread"), model.param("reported-spread")
+    for i, f in enumerate(em.fin):
+        if f is None or f.capacity is None:
+            continue
+        if f.capacity_basis == "imputed-equity" and em.ratio:
+            r, lo, hi = em.ratio
+            cap[i] = f.revenue.value * _point_or(rng, r, lo, hi, width)
+        else:
+            spread = 0.0
+            for fig in f.capacity_figures:
+                if "about" in fig.qualifiers:
+                    spread = max(spread, about)
+                if "reported" in fig.qualifiers:
+                    spread = max(spread, reported)
+            cap[i] = f.capacity * _point_or(rng, 1.0, 1.0 - spread, 1.0 + spread, width)
+    margins = {}
+    dm, dm_lo_hi = model.param("default-margin"), model.param_range("default-margin")
+    dt_years, dt_lo_hi = model.param("default-term-years"), model.param_range("default-term-years")
+    drawn_v, drawn_lo_hi = model.param("drawn-share"), model.param_range("drawn-share")
+    repl_v, repl_lo_hi = model.param("replacement-cost-share"), model.param_range("replacement-cost-share")
+    abs_v, abs_lo_hi = model.param("absorbed-loss-years"), model.param_range("absorbed-loss-years")
+    shared = {
+        "default-margin": _point_or(rng, dm, *dm_lo_hi, width),
+        "drawn-share": _point_or(rng, drawn_v, *drawn_lo_hi, width),
+        "replacement-cost-share": _point_or(rng, repl_v, *repl_lo_hi, width),
+        "absorbed-loss-years": _point_or(rng, abs_v, *abs_lo_hi, width),
+    }
+    p_int, p_lo_hi = model.factor("intended"), model.factor_range("intended")
+    weight_draws: dict = {}
+
+    def margin_of(v):
+        if v not in margins:
+            f = em.fin[v]
+            mg = f.margin if f else None
+            margins[v] = np.full(width, max(mg, 0.0)) if mg is not None else shared["default-margin"]
+        return margins[v]
+
+    def qual_weight(ch, kind):
+        key = (ch, kind if (ch, kind) in model.kind_weights else None)
+        if key not in weight_draws:
+            w, (lo, hi) = model.weight(ch, key[1]), model.weight_range(ch, key[1])
+            weight_draws[key] = _point_or(rng, w, lo, hi, width)
+        return weight_draws[key]
+
+    for k, e in enumerate(em.edges):
+        sc = e.extra.get("scale", 1.0)
+        if e.kind_of_a == "membership":
+            lam[k] = model.weight("membership") / e.extra["members"]
+            continue
+        # the probability the deal happens: a letter of intent is drawn, happening or not
+        if e.data.get("included"):
+            happen = np.ones(width)  # a scenario switches it on in full
+        elif e.status == "intended":
+            if rng is None:
+                happen = np.array([p_int])
+            else:
+                happen = (rng.random(width) < _point_or(rng, p_int, *p_lo_hi, width)).astype(float)
+        else:
+            happen = np.full(width, model.factor(e.status)) if e.status else np.ones(width)
+        if e.kind_of_a == "unquantified":
+            continue
+        if e.kind_of_a == "qualitative":
+            lam[k] = qual_weight(e.channel, e.kind) * happen * sc
+            continue
+        # "amount" and "amount-no-capacity": the USD lost in the dependent's unit
+        amount = (e.amount or 0.0) * _amount_factor(model, e.quals, rng, width) * happen * sc
+        t = e.term
+        start = t.start if t and t.start else None
+        if t and t.start and t.end:
+            years = np.full(width, max(_years_between(t.start, t.end), 1e-9))
+        elif t and t.years is not None:
+            lo, hi = (t.low, t.high) if t.low is not None and t.high is not None else (t.years, t.years)
+            years = _point_or(rng, t.years, lo, hi, width)
+        else:
+            years = _point_or(rng, dt_years, *dt_lo_hi, width)
+        if start is None:
+            elapsed = np.zeros(width)  # no start in the graph: taken as starting at the as-of date
+        else:
+            elapsed = np.full(width, _years_between(start, as_of))
+        started, ended = elapsed >= 0, elapsed >= years
+        remaining_share = np.clip((years - np.maximum(elapsed, 0.0)) / years, 0.0, 1.0)
+        f_v = em.fin[e.v]
+        per_year_unit = f_v is not None and f_v.unit == "usd_per_year"
+        if e.channel == "revenue":
+            r = amount / years
+            rate[k] = np.where(ended, 0.0, r)
+            now[k] = np.where(started & ~ended, r, 0.0)
+            term[k] = amount * remaining_share
+            lost = margin_of(e.v) * (now[k] if per_year_unit else term[k])
+        elif e.channel == "supply":
+            # a year of purchases to replace: the run-rate for a stock capacity (if not ended),
+            # the purchases in force this year for a cash-needs capacity
+            yearly = np.where(started & ~ended, amount / years, 0.0) if per_year_unit else np.where(ended, 0.0, amount / years)
+            lost = shared["replacement-cost-share"] * yearly
+        elif e.channel in ("equity", "funding"):
+            if e.kind == "Stake":
+                drawn = np.ones(width)
+            elif e.status == "in-force" or (start is None and e.status is None):
+                drawn = np.ones(width)
+            else:
+                drawn = np.where(ended, 1.0, np.where(~started, 0.0,
+                                                      shared["drawn-share"] if not (t and t.end) else
+                                                      np.clip(elapsed / years, 0.0, 1.0)))
+            if e.channel == "equity":
+                lost = amount * drawn
+            else:
+                undrawn = amount * (1.0 - drawn)
+                lost = undrawn / np.maximum(years - np.maximum(elapsed, 0.0), 1.0) if per_year_unit else undrawn
+        elif e.channel == "acquisition":
+            f_u = em.fin[e.u]
+            if f_u is None or f_u.net_loss is None:
+                lam[k] = qual_weight(e.channel, e.kind) * happen * sc
+                continue
+            # the acquirer takes the acquiree's annual net loss onto its balance sheet for
+            # absorbed-loss-years: a loss at the start, whatever the acquiree's distress
+            lost = (f_u.net_loss.value * _amount_factor(model, f_u.net_loss.qualifiers, rng, width) * happen * sc
+                    * (1.0 if per_year_unit else shared["absorbed-loss-years"]))
+            usd[k] = lost
+            c = cap[e.v]
+            if not np.all(np.isnan(c)):
+                init[e.v] += lost / c
+                absorbed[k] = True
+            else:
+                lam[k] = qual_weight(e.channel, e.kind) * happen * sc
+            continue
+        else:
+            lost = np.zeros(width)
+        usd[k] = lost
+        c = cap[e.v]
+        if np.all(np.isnan(c)):
+            lam[k] = qual_weight(e.channel, e.kind) * np.where(lost > 0, 1.0, 0.0) * sc
+        else:
+            lam[k] = lost / c
+    return _Arrays(lam, usd, rate, now, term, cap, init)
+
+
+# -- propagation ---------------------------------------------------------------------------------
+def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float, fixed=None):
+    """Propagate ``h0`` (n, S) on the edges (rows ← cols) with Λ (m, S): linear (Bardoscia 2015,
+    Λ uncapped, h capped), debtrank (Battiston 2012, W = min(1, Λ)) or direct. The ``fixed``
+    actors (the shocked ones) keep their initial distress: ψ is the run's assumption, and what
+    their counterparties' distress would add is reported as USD at risk, not fed back. Returns
+    ``(h, first_round, rounds)``; raises :class:`ConvergenceError` when linear does not converge."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    m = len(rows)
+    R = sp.csr_array((np.ones(m), (rows, np.arange(m))), shape=(n, m)) if m else None
+    h = h0.copy()
+    first = np.where(h0 > 0, 1, 0)
+    rounds = 1
+    if m == 0:
+        return h, first, rounds
+    keep = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+
+    def pin(x):
+        if keep.any():
+            x[keep] = h0[keep]
+        return x
+
+    if method == "direct":
+        h = pin(np.minimum(1.0, h + R @ (lam * h0[cols])))
+        np.copyto(first, 2, where=(h > 0) & (first == 0))
+        return h, first, 2
+    if method == "debtrank":
+        W = np.minimum(1.0, lam)
+        distressed, inactive = h > 0, np.zeros_like(h, dtype=bool)
+        while distressed.any():
+            if rounds >= max_rounds:
+                raise ConvergenceError(method, rounds, float(np.where(distressed, h, 0).max()))
+            rounds += 1
+            h = pin(np.minimum(1.0, h + R @ (W * np.where(distressed, h, 0.0)[cols])))
+            newly = (h > 0) & ~distressed & ~inactive
+            inactive |= distressed
+            distressed = newly
+            np.copyto(first, rounds, where=newly & (first == 0))
+        return h, first, rounds
+    # every sample (column) runs until its own increments fall below tol; only the columns
+    # still moving are computed (a near-critical sample can take thousands of rounds)
+    dh = h.copy()
+    active = np.arange(h.shape[1])
+    while True:
+        moving = dh[:, active].max(axis=0) > tol if active.size else np.zeros(0, dtype=bool)
+        active = active[moving]
+        if not active.size:
+            break
+        if rounds >= max_rounds:
+            worst = active[np.argmax(dh[:, active].max(axis=0))]
+            raise ConvergenceError(method, rounds, float(dh[:, worst].max()), _radius(rows, cols, lam[:, [worst]], n))
+        rounds += 1
+        sub = h[:, active]
+        step = R @ (lam[:, active] * dh[cols][:, active])
+        new = np.minimum(1.0, sub + step)
+        if keep.any():
+            new[keep] = h0[keep][:, active]
+        dh[:, active] = new - sub
+        h[:, active] = new
+        np.copyto(first, rounds, where=(h > 0) & (first == 0))
+    return h, first, rounds
+
+
+def _radius(rows, cols, lam, n) -> float:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from kg.analysis.matrix import spectral_radius
+
+    if not len(rows):
+        return 0.0
+    col = lam[:, 0] if lam.ndim == 2 else lam
+    return spectral_radius(sp.csr_array((np.asarray(col, dtype=float), (rows, cols)), shape=(n, n)))
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass
+class EconomicRow:
+    """One actor's figures in a run. Units: ``loss_usd`` and ``capacity_usd`` in ``unit``
+    (``usd`` over the term, or ``usd_per_year`` for a cash-needs capacity); ``usd_per_year`` the
+    annual revenue run-rate at risk, ``usd_this_year`` the part in force at the as-of date,
+    ``usd_over_term`` what remains to be paid; shares of revenue and equity; ``h`` in [0, 1]."""
+
+    id: str
+    label: str
+    h: float
+    loss_usd: float | None
+    usd_at_risk: float | None
+    capacity_usd: float | None
+    capacity_basis: str | None
+    unit: str | None
+    usd_per_year: float | None
+    usd_this_year: float | None
+    usd_over_term: float | None
+    share_of_revenue: float | None
+    share_of_equity: float | None
+    round: int
+    shocked: bool
+    basis: str
+    imputed: bool
+    unquantified: list[dict]
+    bands: dict | None = None
+    p_top3: float | None = None
+    p_top10: float | None = None
+    chain: list[dict] = field(default_factory=list)
+    channels: dict = field(default_factory=dict)
+    revenue_usd: float | None = None
+    margin: float | None = None
+
+    @property
+    def size_usd(self):
+        return self.capacity_usd
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "id", "label", "h", "loss_usd", "usd_at_risk", "capacity_usd", "capacity_basis", "unit", "usd_per_year",
+            "usd_this_year", "usd_over_term", "share_of_revenue", "share_of_equity", "revenue_usd", "margin", "round",
+            "shocked", "basis", "imputed", "channels", "unquantified", "bands", "p_top3", "p_top10", "chain")}
+
+
+@dataclass
+class EconomicResult:
+    shock: list[str]
+    severity: float
+    method: str
+    layer: str
+    as_of: dt.date
+    R: float
+    R_imputed: float
+    rows: list[EconomicRow]
+    rounds: int
+    converged: bool
+    spectral_radius: float
+    samples: int
+    seed: int | None
+    notes: list[str] = field(default_factory=list)
+    h: dict = field(default_factory=dict, repr=False)
+    model: object = field(default=None, repr=False)
+    ranking_stability: float | None = None
+    #: actors with a capacity reached only through relationships without an amount: listed, not guessed
+    unquantified: list = field(default_factory=list)
+
+    def row(self, iri: str):
+        return next((r for r in self.rows if r.id == iri), None)
+
+
+def _reach(em: EconomicModel, shocks: list[int]) -> set[int]:
+    out: dict[int, list[int]] = {}
+    for e in em.edges:
+        out.setdefault(e.u, []).append(e.v)
+    seen, stack = set(shocks), list(shocks)
+    while stack:
+        x = stack.pop()
+        for y in out.get(x, ()):
+            if y not in seen:
+                seen.add(y)
+                stack.append(y)
+    return seen
+
+
+def run_economic(em: EconomicModel, shocks, severity: float = 1.0, method: str = "linear", *, samples: int = 0,
+                 seed: int | None = None, layer: str = "all", top: int | None = None, chunk: int = 250) -> EconomicResult:
+    """Run the model from ``shocks`` at ``severity``: one point run (every input at its central
+    value) and, with ``samples``, that many sampled runs for the bands (p5/p50/p95 of h, of the
+    USD loss and of the USD at risk per year, and P(top 3), P(top 10) of each actor)."""
+    import numpy as np
+
+    from kg.analysis.debtrank import METHODS
+
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    model = em.model
+    index = {x: k for k, x in enumerate(em.nodes)}
+    shocks = [shocks] if isinstance(shocks, str) else list(shocks)
+    missing = [s for s in shocks if s not in index]
+    if missing:
+        raise InputError(f"not in the network: {', '.join(missing)}")
+    sidx = [index[s] for s in shocks]
+    # only the part of the network the shock can reach matters
+    reach = sorted(_reach(em, sidx))
+    local = {g: k for k, g in enumerate(reach)}
+    sub_edges = [k for k, e in enumerate(em.edges) if e.u in local and e.v in local]
+    sub = EconomicModel([em.nodes[g] for g in reach], [em.labels[g] for g in reach], [em.fin[g] for g in reach],
+                        [em.edges[k] for k in sub_edges], model, em.as_of, em.ratio, em.view)
+    # re-index the edges of the sub-network
+    rows = np.array([local[e.v] for e in sub.edges], dtype=np.int64)
+    cols = np.array([local[e.u] for e in sub.edges], dtype=np.int64)
+    sub_fin = sub.fin
+    n = len(reach)
+    max_rounds, tol = int(model.param("max-rounds")), model.param("linear-tolerance")
+
+    def h0_for(width):
+        h0 = np.zeros((n, width))
+        for s in sidx:
+            h0[local[s]] = min(1.0, max(0.0, severity))
+        return h0
+
+    # remap edges to local indices for the sampler
+    loc = EconomicModel(sub.nodes, sub.labels, sub_fin, [_relocal(e, local) for e in sub.edges], model, em.as_of,
+                        em.ratio, em.view)
+    point = _sample_arrays(loc, 1, None)
+    fixed = h0_for(1)[:, 0] > 0
+    h, first, rounds = _propagate(rows, cols, point.lam, n, np.minimum(1.0, h0_for(1) + point.init), method,
+                                  max_rounds, tol, fixed)
+    radius = _radius(rows, cols, point.lam, n)
+    h = h[:, 0]
+    first = first[:, 0]
+    band = None
+    if samples and samples > 0:
+        band = _bands(loc, rows, cols, n, h0_for, method, max_rounds, tol, samples, seed, chunk)
+    return _assemble(loc, em, rows, cols, point, h, first, rounds, radius, band, shocks, sidx, local, severity,
+                     method, layer, samples, seed, top)
+
+
+def _relocal(e: _Edge, local: dict) -> _Edge:
+    return _Edge(local[e.u], local[e.v], e.channel, e.kind, e.data, e.amount, e.quals, e.status, e.term, e.kind_of_a,
+                 e.extra)
+
+
+def _bands(loc, rows, cols, n, h0_for, method, max_rounds, tol, samples, seed, chunk):
+    """p5/p50/p95 of h, of the USD loss and of the annual USD at risk, and P(top 3/10), over
+    ``samples`` sampled runs, in chunks of ``chunk`` samples (vectorised within a chunk)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    m = len(rows)
+    R = sp.csr_array((np.ones(m), (rows, np.arange(m))), shape=(n, m)) if m else sp.csr_array((n, 0))
+    H, L, Y, RK, K = [], [], [], [], []
+    shocked = h0_for(1)[:, 0] > 0
+    n_shocked = int(shocked.sum())
+    done = 0
+    while done < samples:
+        width = min(chunk, samples - done)
+        arr = _sample_arrays(loc, width, rng)
+        h, _, _ = _propagate(rows, cols, arr.lam, n, np.minimum(1.0, h0_for(width) + arr.init), method, max_rounds,
+                             tol, shocked)
+        acq = np.array([e.channel == "acquisition" and e.kind_of_a == "amount" for e in loc.edges], dtype=bool)
+        risk = R @ np.where(acq[:, None], arr.usd, arr.usd * h[cols]) if m else np.zeros((n, width))
+        cap = arr.cap
+        loss = np.where(np.isnan(cap), np.nan, h * np.nan_to_num(cap))
+        per_year = R @ (arr.rate * h[cols]) if m else np.zeros((n, width))
+        # rank in each sample: by h, then by USD at risk (the ranking's tie-break); the shocked
+        # actors first, so that P(top k) counts the k most hurt of the others
+        order = np.lexsort((-risk, -np.where(shocked[:, None], 2.0, h)), axis=0)
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(n)[:, None].repeat(width, axis=1), axis=0)
+        H.append(h), L.append(loss), Y.append(per_year), RK.append(rank - n_shocked), K.append(risk)
+        done += width
+    H, L, Y, RK, K = (np.concatenate(x, axis=1) for x in (H, L, Y, RK, K))
+    q = (5, 50, 95)
+
+    def pct(a):
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanpercentile(a, q, axis=1)
+
+    # a distribution-free confidence interval of each p50 (order statistics S/2 ± z·√S/2, z of
+    # the model's p50-confidence): two actors whose intervals do not overlap keep their order
+    # under any seed, which is the ranking's reported stability
+    S_ = H.shape[1]
+    z = loc.model.param("p50-confidence-z")
+    k = z * np.sqrt(S_) / 2.0
+    lo_i, hi_i = max(0, int(np.floor(S_ / 2 - k))), min(S_ - 1, int(np.ceil(S_ / 2 + k)))
+    Hs = np.sort(H, axis=1)
+    p50ci = np.stack([Hs[:, lo_i], Hs[:, hi_i]])
+    top3 = np.where(shocked, np.nan, ((RK >= 0) & (RK < 3)).mean(axis=1))
+    top10 = np.where(shocked, np.nan, ((RK >= 0) & (RK < 10)).mean(axis=1))
+    return {"h": np.percentile(H, q, axis=1), "loss": pct(L), "per_year": np.percentile(Y, q, axis=1),
+            "risk": np.percentile(K, q, axis=1), "p50ci": p50ci, "top3": top3, "top10": top10, "H": H, "RK": RK}
+
+
+def _assemble(loc, em, rows, cols, point, h, first, rounds, radius, band, shocks, sidx, local, severity, method,
+              layer, samples, seed, top):
+    import numpy as np
+
+    n = len(loc.nodes)
+    lam, usd = point.lam[:, 0], point.usd[:, 0]
+    contrib = lam * h[cols]
+    acq = np.array([e.channel == "acquisition" and e.kind_of_a == "amount" for e in loc.edges], dtype=bool)
+    # an absorbed acquiree's losses count in full (they land at the start), others × h
+    risk = (np.bincount(rows, weights=np.where(acq, usd, usd * h[cols]), minlength=n)
+            if len(rows) else np.zeros(n))
+    per_year = np.bincount(rows, weights=point.rate[:, 0] * h[cols], minlength=n) if len(rows) else np.zeros(n)
+    this_year = np.bincount(rows, weights=point.now[:, 0] * h[cols], minlength=n) if len(rows) else np.zeros(n)
+    over_term = np.bincount(rows, weights=point.term[:, 0] * h[cols], minlength=n) if len(rows) else np.zeros(n)
+    amount_part = np.bincount(rows, weights=np.where([e.kind_of_a == "amount" for e in loc.edges], contrib, 0.0),
+                              minlength=n) if len(rows) else np.zeros(n)
+    total_part = np.bincount(rows, weights=contrib, minlength=n) if len(rows) else np.zeros(n)
+    cap = point.cap[:, 0]
+    shocked = np.zeros(n, dtype=bool)
+    for s in sidx:
+        shocked[local[s]] = True
+    hit = np.flatnonzero((h > 0) | shocked)
+    # rank: the shocked actors first, then by h, then USD at risk (the sampled p50s where there
+    # are bands), then round and label
+    if band is not None:
+        kh, kr = band["h"][1], band["risk"][1]
+    else:
+        kh, kr = h, risk
+    order = sorted(hit.tolist(), key=lambda i: (not shocked[i], -kh[i], -kr[i], first[i], loc.labels[i]))
+    if top:
+        order = order[:top]
+    in_edges: dict[int, list[int]] = {}
+    for k, e in enumerate(loc.edges):
+        in_edges.setdefault(e.v, []).append(k)
+    rows_out = []
+    for i in order:
+        f = loc.fin[i]
+        c = cap[i] if not np.isnan(cap[i]) else None
+        unq = [_edge_ref(loc, k) for k in in_edges.get(i, []) if loc.edges[k].kind_of_a == "unquantified"
+               and h[loc.edges[k].u] > 0]
+        channels: dict[str, float] = {}
+        for k in in_edges.get(i, []):
+            e = loc.edges[k]
+            if usd[k] > 0 and (h[e.u] > 0 or acq[k]):
+                channels[e.channel] = channels.get(e.channel, 0.0) + float(usd[k] * (1.0 if acq[k] else h[e.u]))
+        if shocked[i]:
+            basis = "shock"
+        elif total_part[i] <= 0:
+            basis = "none"
+        elif amount_part[i] >= total_part[i] * (1 - 1e-12):
+            basis = "amount"
+        elif amount_part[i] > 0:
+            basis = "amount+assumption"
+        else:
+            basis = "assumption"
+        equity = f.capacity if f and f.capacity_basis in ("equity", "assets-less-liabilities", "imputed-equity") else None
+        revenue = f.revenue.value if f and f.revenue else None
+        row = EconomicRow(
+            id=loc.nodes[i], label=loc.labels[i], h=float(h[i]),
+            loss_usd=float(h[i] * c) if c is not None else None,
+            usd_at_risk=float(risk[i]) if risk[i] > 0 else (float(h[i] * c) if shocked[i] and c is not None else None),
+            capacity_usd=c, capacity_basis=f.capacity_basis if f else None, unit=f.unit if f else None,
+            usd_per_year=float(per_year[i]) if per_year[i] > 0 else None,
+            usd_this_year=float(this_year[i]) if per_year[i] > 0 else None,
+            usd_over_term=float(over_term[i]) if per_year[i] > 0 else None,
+            share_of_revenue=float(per_year[i] / revenue) if revenue and per_year[i] > 0 else None,
+            share_of_equity=float(risk[i] / equity) if equity and risk[i] > 0 else None,
+            round=int(first[i]), shocked=bool(shocked[i]), basis=basis,
+            imputed=bool(f and f.capacity_basis == "imputed-equity"), unquantified=unq,
+            channels=channels, revenue_usd=revenue, margin=f.margin if f else None)
+        if band is not None:
+            row.bands = {
+                "h": {"p5": float(band["h"][0, i]), "p50": float(band["h"][1, i]), "p95": float(band["h"][2, i]),
+                      "p50_low": float(band["p50ci"][0, i]), "p50_high": float(band["p50ci"][1, i])},
+                "loss_usd": None if c is None else {"p5": float(band["loss"][0, i]), "p50": float(band["loss"][1, i]),
+                                                    "p95": float(band["loss"][2, i])},
+                "usd_per_year": None if per_year[i] <= 0 else {
+                    "p5": float(band["per_year"][0, i]), "p50": float(band["per_year"][1, i]),
+                    "p95": float(band["per_year"][2, i])},
+            }
+            if not shocked[i]:
+                row.p_top3, row.p_top10 = float(band["top3"][i]), float(band["top10"][i])
+            row.bands["usd_at_risk"] = {"p5": float(band["risk"][0, i]), "p50": float(band["risk"][1, i]),
+                                        "p95": float(band["risk"][2, i])}
+        row.chain = _chain(loc, in_edges, lam, h, first, i)
+        rows_out.append(row)
+    # R: the DebtRank of the shock over the actors with a stated or derived equity (v ∝ equity);
+    # the imputed ones reported apart
+    stated = np.array([bool(f and f.capacity_basis in ("equity", "assets-less-liabilities")) for f in loc.fin])
+    imputed = np.array([bool(f and f.capacity_basis == "imputed-equity") for f in loc.fin])
+    all_eq = np.array([f.capacity if f and f.capacity_basis in ("equity", "assets-less-liabilities") else 0.0
+                       for f in em.fin])
+    denom = all_eq.sum()
+    gain_h = np.where(shocked, 0.0, h)
+    capz = np.nan_to_num(cap)
+    R = float((gain_h * capz)[stated].sum() / denom) if denom > 0 else 0.0
+    imp_eq = np.array([f.capacity if f and f.capacity_basis == "imputed-equity" else 0.0 for f in em.fin]).sum()
+    R_imp = float((gain_h * capz)[imputed].sum() / (denom + imp_eq)) if denom + imp_eq > 0 else 0.0
+    notes = list(em.view.graph.get("notes", []))
+    # actors with a capacity that the shock reaches only through relationships without an amount
+    listed = {r.id for r in rows_out}
+    unquantified: dict[str, list[dict]] = {}
+    for k, e in enumerate(loc.edges):
+        if e.kind_of_a == "unquantified" and h[e.u] > 0 and loc.nodes[e.v] not in listed:
+            unquantified.setdefault(loc.nodes[e.v], []).append(_edge_ref(loc, k))
+    stability = None
+    if band is not None:
+        stability = float(max((r.bands["h"]["p50_high"] - r.bands["h"]["p50_low"]) / 2 for r in rows_out)) if rows_out else 0.0
+    res = EconomicResult(shocks, float(severity), method, layer, em.as_of, R, R_imp, rows_out, rounds, True, radius,
+                         samples, seed, notes, {loc.nodes[i]: float(h[i]) for i in hit}, em.model, stability)
+    res.unquantified = [{"id": a, "label": loc.labels[local_i], "relationships": refs}
+                        for a, refs in unquantified.items() for local_i in [loc.nodes.index(a)]]
+    return res
+
+
+def _edge_ref(loc, k) -> dict:
+    e = loc.edges[k]
+    d = e.data
+    return {"rel": d.get("rel"), "kind": e.kind, "channel": e.channel, "from": loc.nodes[e.u],
+            "from_label": loc.labels[e.u], "sources": list(d.get("sources") or [])}
+
+
+def _chain(loc, in_edges, lam, h, first, i) -> list[dict]:
+    """The hops that carried most of i's loss: back from i, the in-edge with the largest Λ·h
+    from an actor hit in an earlier round, to the shock."""
+    chain, k, seen = [], i, {i}
+    while first[k] > 1:
+        best, best_c = None, 0.0
+        for e_k in in_edges.get(k, []):
+            e = loc.edges[e_k]
+            if 0 < first[e.u] < first[k]:
+                c = lam[e_k] * h[e.u]
+                if c > best_c:
+                    best, best_c = e_k, c
+        if best is None:
+            break
+        e = loc.edges[best]
+        d = e.data
+        chain.append({"from": loc.nodes[e.u], "from_label": loc.labels[e.u], "to": loc.nodes[e.v],
+                      "to_label": loc.labels[e.v], "rel": d.get("rel"), "kind": e.kind, "channel": e.channel,
+                      "amount": e.amount, "weight": float(lam[best]), "status": e.status,
+                      "sources": list(d.get("sources") or [])})
+        if e.u in seen:
+            break
+        seen.add(e.u)
+        k = e.u
+    return chain[::-1]
+
+
+def economic_exposure(kg, shock, severity: float = 1.0, method: str = "linear", layer: str = "all", *,
+                      model=None, view=None, as_of=None, samples: int = 0, seed: int | None = None,
+                      include=(), scale=None, channels=None, top=None) -> EconomicResult:
+    """The economic exposure of every actor to ``shock`` failing, on the graph ``kg``."""
+    from kg.analysis.model import load_model
+    from kg.analysis.view import build_view
+
+    model = model or load_model(kg)
+    if view is None:
+        view = build_view(kg, layer, channels, include=include, model=model)
+    fin = view.graph.get("_financials")
+    if fin is None:
+        fin = view.graph["_financials"] = read_financials(kg, layer)
+    em = build_economic(view, fin, model, as_of, scale=scale, only_channels=channels)
+    return run_economic(em, shock, severity, method, samples=samples, seed=seed, layer=layer, top=top)
