@@ -19,7 +19,8 @@ other jobs (it varies up to 3x between rounds, so both run at once and the round
 - the whole server, ``ASK {}`` to ``kg serve --workers 2`` (``python benchmarks/bench_server_ab.py
   BEFORE-CHECKOUT . --requests 2000 --clients 8 --rounds 5``), median round after / before in three
   runs: 1209 / 1545, 1428 / 1697 and 1351 / 1161 req/s (p50 4.16 / 3.51, 4.32 / 3.91 and
-  4.42 / 4.51 ms): no difference this machine's noise lets one tell; with one client
+  4.42 / 4.51 ms): slower in two runs (-22 %, -16 %), faster in one (+16 %), within the spread of
+  the rounds themselves; with one client
   (``--clients 1``) p50 0.46 / 0.46 and 0.63 / 0.59 ms.
 
 Bounds: at most ``max_connections`` connections are served at once (one thread each); past that a
