@@ -173,7 +173,7 @@ def _dependents(view, adj, source, max_depth, cap, result) -> None:
     for _ in range(max_depth):
         changed: set[str] = set()
         prev = {u: best[u][0] for u in frontier}
-        for u in frontier:
+        for u in sorted(frontier, key=str):  # a set's order changes from run to run (string hashing)
             su = prev[u]
             for v, w, _ in adj.get(u, ()):
                 s = su * w
