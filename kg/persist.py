@@ -171,6 +171,7 @@ def load_into(root: str | Path, data: Iterable[str | Path], *, bundled: bool = T
     for path in data:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     lock = _lock(root)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -204,7 +205,7 @@ def load_into(root: str | Path, data: Iterable[str | Path], *, bundled: bool = T
         say(f"wrote {count:,} quads to {root} in {time.perf_counter() - start:.1f} s")
         return manifest
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(root if created else tmp, ignore_errors=True)
         raise
     finally:
         lock.close()
