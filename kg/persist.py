@@ -80,8 +80,9 @@ def _current(root: Path) -> Path:
     return gen
 
 
-def read_manifest(root: str | Path) -> dict:
-    gen = _current(Path(root))
+def read_manifest(root: str | Path, gen: Path | None = None) -> dict:
+    """The manifest of the store's current generation (or of ``gen``, resolved once by the caller)."""
+    gen = gen or _current(Path(root))
     try:
         manifest = json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -96,8 +97,8 @@ def open_store(root: str | Path) -> KGStore:
     """Open the store at ``root`` read-only, as a :class:`kg.store.KGStore` whose ``files`` are
     those the manifest lists; raises :class:`StoreError` for a missing or foreign directory."""
     root = Path(root)
-    gen = _current(root)
-    manifest = read_manifest(root)
+    gen = _current(root)  # resolved once: a load that swaps ``current`` meanwhile does not mix two
+    manifest = read_manifest(root, gen)
     try:
         store = ox.Store.read_only(str(gen / "oxigraph"))
     except OSError as exc:
