@@ -15,10 +15,11 @@ __all__ = ["replace_bundled_graphs", "export_format", "check_loadable", "file_mo
 ONTOLOGY_IRI = BASE + "ontology"
 
 
-def replace_bundled_graphs(kg, path: Path) -> tuple[list[str], list[str]]:
+def replace_bundled_graphs(kg, path: Path, replaced: set[str] | None = None) -> tuple[list[str], list[str]]:
     """Before ``path`` is loaded into ``kg``: drop the bundled graphs (and the ontology graph)
     that the file holds too, so that its copies replace them instead of doubling their blank
-    nodes; returns ``(the graphs dropped, a warning line when any was)``.
+    nodes; returns ``(the graphs dropped, a warning line when any was)``. Graphs in ``replaced``
+    (dropped already for another of the user's files) are kept: the files' copies then add up.
 
     A dataset file (TriG, N-Quads, JSON-LD) keeps its graphs' names, so a kg export of one
     replaces the graphs it holds. A triple file (Turtle, N-Triples, RDF/XML) that declares the
@@ -42,7 +43,7 @@ def replace_bundled_graphs(kg, path: Path) -> tuple[list[str], list[str]]:
         return [], []  # load_file reports the error with its line
     except (OSError, ValueError) as exc:
         raise ParseError(path, None, str(exc)) from None
-    bundled = {g for f in kg.files if f.bundled for g in f.graphs}
+    bundled = {g for f in kg.files if f.bundled for g in f.graphs} - (replaced or set())
     held = sorted(g.value for g in scratch.named_graphs() if g.value in bundled)
     for g in held:
         kg.store.remove_graph(ox.NamedNode(g))

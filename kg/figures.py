@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.vocab import DCTERMS, FIG, KG, RDF, RDFS, SCHEMA, SRC, XSD
+from kg.vocab import DCTERMS, FIG, KG, RDF, RDFS, SCHEMA, SRC
 
 __all__ = ["figures_to_quads", "figure_rows", "FIGURE_COLUMNS", "FIGURE_REQUIRED", "METRICS"]
 

@@ -241,3 +241,29 @@ def test_api_docstring_examples_run():
     for module in (kg.api, kg):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+@pytest.mark.slow
+def test_repr_html_shows_the_page_inline_in_a_browser(g, tmp_path, browser):
+    """A notebook cell's output, as Jupyter inserts it: the iframe's page lays out and draws the
+    focus view (3 actors: Oracle, OpenAI, Nvidia), with no error and no request."""
+    path = tmp_path / "cell.html"
+    path.write_text("<!DOCTYPE html><meta charset=utf-8><div class=output>"
+                    + g.page(focus="Oracle", depth=1)._repr_html_() + "</div>", encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    try:
+        page = context.new_page()
+        errors, requests = [], []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.as_uri())
+        frame = page.frame_locator("iframe")
+        frame.locator("body[data-stable=true]").wait_for(timeout=60_000)
+        assert "neighbourhood of Oracle" in frame.locator("#subtitle").inner_text()
+        assert frame.locator("#counts").inner_text().startswith("3 actors")
+        assert errors == [] and [u for u in requests if not u.startswith(("file:", "data:", "about:"))] == []
+    finally:
+        context.close()
+
+
+from test_viz_browser import browser  # noqa: E402,F401  (a fixture)
