@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from kg.errors import InputError
 from kg.vocab import DCTERMS, KG, KGR, RDF, RDFS, REL, SCHEMA, SRC, XSD
 
-__all__ = ["csv_to_quads", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
+__all__ = ["csv_to_quads", "text_lines", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
 
 #: Columns of the relationship CSV (docs/cli.md documents them); ``from`` and ``to`` are the
 #: parties in the direction of the kind's shortcut (investor → investee, customer → supplier,
@@ -150,7 +150,7 @@ def _rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _parse_rows(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(_text_lines(path, handle), strict=True)
+    reader = csv.reader(text_lines(path, handle), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
         _check_header(path, header)
@@ -170,7 +170,7 @@ def _parse_rows(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
         raise InputError(f"{path}:{reader.line_num}: malformed CSV: {message}") from None
 
 
-def _text_lines(path: Path, handle) -> Iterator[str]:
+def text_lines(path: Path, handle) -> Iterator[str]:
     """The lines of a binary file as UTF-8 text (a leading byte-order mark dropped), each line
     read with a bound so that a file without line breaks is not read whole into memory."""
     line = 0

@@ -40,7 +40,7 @@ def read_fx(path: str | Path) -> dict[str, FxRate]:
 
     Raises :class:`InputError` naming the file and line of a bad row.
     """
-    from kg.csvdata import _text_lines  # UTF-8 checked line by line, binary refused, lines bounded
+    from kg.csvdata import text_lines  # UTF-8 checked line by line, binary refused, lines bounded
 
     path = Path(path)
     try:
@@ -48,7 +48,7 @@ def read_fx(path: str | Path) -> dict[str, FxRate]:
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
     with handle:
-        reader = csv.DictReader(_text_lines(path, handle), strict=True)
+        reader = csv.DictReader(text_lines(path, handle), strict=True)
         try:
             return _read_rates(path, reader)
         except csv.Error as exc:

@@ -21,10 +21,10 @@ __all__ = ["read_csv_network", "resolve_csv_name"]
 def _rows(path: Path, columns: tuple[str, ...]):
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    from kg.csvdata import _text_lines  # UTF-8 checked line by line, binary refused, lines bounded
+    from kg.csvdata import text_lines  # UTF-8 checked line by line, binary refused, lines bounded
 
     with path.open("rb") as fh:
-        reader = csv.DictReader(_text_lines(path, fh), strict=True)
+        reader = csv.DictReader(text_lines(path, fh), strict=True)
         try:
             header = [(f or "").strip().lower() for f in reader.fieldnames or []]
             missing = [c for c in columns if c not in header]
