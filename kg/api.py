@@ -168,12 +168,10 @@ class Graph:
         :class:`kg.errors.QueryError`, naming the nearest queries or the declared parameters.
         """
         from kg.explore import run_named_query
-        from kg.queries import load_query
 
-        query = load_query(name)
         form, result = run_named_query(self.store, name, {k: _text(v) for k, v in params.items()})
         if form == "SELECT":
-            return Rows(result, columns=_columns(self.store, query.text, result))
+            return Rows(result, columns=_columns(result))
         if form == "ASK":
             return result
         import rdflib
@@ -186,7 +184,7 @@ class Graph:
     def sparql(self, text: str, **bindings) -> Rows:
         """Run a SELECT given as text, with ``bindings`` (variable → value) bound, never pasted."""
         result = self.store.select(text, bindings or None)
-        return Rows(result, columns=_columns(self.store, text, result))
+        return Rows(result, columns=_columns(result))
 
     def rdflib(self):
         """The loaded graph as an ``rdflib.Dataset``: the same quads, each in its named graph."""
@@ -248,7 +246,7 @@ def _pandas():
     return pandas
 
 
-def _columns(store, text: str, rows: list[dict]) -> list[str]:
+def _columns(rows: list[dict]) -> list[str]:
     # the store's rows keep the query's variable order; an empty result has no row to read it from
     return list(rows[0]) if rows else []
 

@@ -91,6 +91,14 @@ def test_query_ask_and_construct_forms(g, tmp_path):
     assert {(str(o), o.language) for o in graph.objects()} == {("Oracle", "en"), ("甲骨文", "zh-hant")}
 
 
+def test_sparql_binds_values(mini):
+    """Alpha's label in mini.trig is "Alpha"@en and "阿爾法"@zh-Hant; the IRI is bound, not pasted."""
+    rows = mini.sparql("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                       "SELECT ?label WHERE { ?x rdfs:label ?label } ORDER BY ?label", x=T + "Alpha")
+    assert [r["label"] for r in rows] == ["Alpha", "阿爾法"] and rows.columns == ["label"]
+    assert mini.sparql("SELECT ?x WHERE { ?x ?p ?o } LIMIT 0") == []
+
+
 def test_query_errors_are_kgerrors_with_the_nearest_names(g):
     from kg.errors import KGError, QueryError, UnknownEntityError
 
