@@ -520,3 +520,21 @@ def test_impact_colour_runs_from_pale_to_dark():
     from kg.viz.style import impact_colour
 
     assert impact_colour(0.0) == "#fff7bc" and impact_colour(1.0) == "#993404" and impact_colour(-0.2) == "#43a047"
+
+
+def test_every_bundled_kind_has_its_own_colour_and_dashes_only_without_money(kg_store):
+    """Each relationship kind of the bundled graph has a style of its own (not the grey kept for
+    kinds of users' ontologies), no two kinds share one, and a kind's line is dashed exactly when
+    no money flows in it (the page's legend says so)."""
+    from kg.viz import build_graph
+    from kg.viz.style import KIND_STYLE, kind_style
+
+    g = build_graph(kg_store)
+    money = {}
+    for *_, d in g.edges(data=True):
+        if d["kind"] != "member-of":
+            money.setdefault(d["kind"], set()).add(d["money"])
+    assert sorted(k for k in money if k not in KIND_STYLE) == []
+    colours = [kind_style(k)[0] for k in money]
+    assert len(set(colours)) == len(colours)
+    assert {k: bool(kind_style(k)[1]) for k in money} == {k: not any(m) for k, m in money.items()}
