@@ -40,7 +40,7 @@ def open(data: Iterable[str | Path] = (), *, bundled: bool = True, validate: boo
     >>> import kg
     >>> g = kg.open()
     >>> g
-    <kg.Graph: bundled graph, 49 actors, ... quads in ... named graphs>
+    <kg.Graph: bundled graph, 50 actors, ... quads in ... named graphs>
     """
     from kg.store import load_store
 
@@ -199,7 +199,7 @@ class Graph:
 
         return build_view(self.store, layer, **options)
 
-    def exposure(self, shock, severity: float = 1.0, method: str = "debtrank", layer: str = "all",
+    def exposure(self, shock, severity: float = 1.0, method: str = "linear", layer: str = "all",
                  **options) -> Exposure:
         """Who is hurt if ``shock`` (a name in either language, a ticker, an IRI, or a list of
         them) fails: :func:`kg.analysis.exposure.rank_exposure` wrapped in :class:`Exposure`."""

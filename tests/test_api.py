@@ -158,7 +158,7 @@ def test_exposure_wraps_rank_exposure(g, kg_store):
     assert [r["id"] for r in e.rows] == [r.id for r in ref.rows]
     assert [r["h"] for r in e.rows] == [r.h for r in ref.rows]
     assert e.rows[0]["label"] == "OpenAI" and e.rows[0]["shocked"] is True
-    assert e.R == ref.R and e.method == "debtrank" and len(e) == len(ref.rows)
+    assert e.R == ref.R and e.method == "linear" and len(e) == len(ref.rows)
     frame = e.to_frame()
     assert frame.index[0] == KGR + "OpenAI" and "chain" not in frame.columns
     assert frame.loc[KGR + "OpenAI", "h"] == pytest.approx(1.0)

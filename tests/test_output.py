@@ -144,15 +144,16 @@ def test_format_amount_keeps_qualifiers_and_status(args, text):
 
 
 def test_graph_page_shows_a_loss_in_the_cli_format(kg_store):
-    """Oracle's loss if OpenAI fails is its exposure, US$57.4 billion (`kg exposure OpenAI
-    --format jsonl` gives 57400000000): the page says US$57.4B, as the CLI does, not
-    US$57,400,000,000 (the browser's own number formatting)."""
+    """Oracle's loss if OpenAI fails is h × its equity, 1 × US$20.969 billion (`kg exposure
+    OpenAI --format jsonl` gives 20969000000: its lost margin on the ~US$300B contract exceeds
+    its equity): the page says US$20.97B, as the CLI does, not US$20,969,000,000 (the browser's
+    own number formatting)."""
     import kg
     from kg.viz import build_graph
 
     g = build_graph(kg_store, exposure="OpenAI")
-    assert g.nodes[K + "Oracle"]["loss"] == pytest.approx(57.4e9)
-    assert g.nodes[K + "Oracle"]["loss_text"] == "US$57.4B"
+    assert g.nodes[K + "Oracle"]["loss"] == pytest.approx(20.969e9)
+    assert g.nodes[K + "Oracle"]["loss_text"] == "US$20.97B"
     js = (Path(kg.__file__).parent / "static" / "viz" / "page.js").read_text(encoding="utf-8")
     assert "toLocaleString" not in js and "k.loss_text" in js
 
