@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.vocab import DCTERMS, FIG, KG, RDF, RDFS, SCHEMA, SRC, XSD
+from kg.vocab import DCTERMS, FIG, KG, RDF, RDFS, SCHEMA, SRC
 
 __all__ = ["figures_to_quads", "figure_rows", "FIGURE_COLUMNS", "FIGURE_REQUIRED", "METRICS"]
 
@@ -39,9 +39,9 @@ def figure_rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _parse(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
-    from kg.csvdata import MAX_FIELD_BYTES, _check_field, _text_lines
+    from kg.csvdata import MAX_FIELD_BYTES, _check_field, text_lines
 
-    reader = csv.reader(_text_lines(path, handle), strict=True)
+    reader = csv.reader(text_lines(path, handle), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
         columns = ", ".join(FIGURE_COLUMNS)

@@ -117,7 +117,6 @@ def read_financials(kg, layer: str = "all") -> dict[str, Financials]:
     """Each actor's revenue, operating income, equity, cash needs and net loss from the graph's
     ``kg:FinancialFigure``s (named query ``analysis-figures``), and its capacity."""
     from kg.analysis.view import _layer_binding
-
     from kg.fx import usd_amount
 
     figs: dict[str, dict[str, dict]] = {}
