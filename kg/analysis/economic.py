@@ -465,25 +465,30 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
     wv = np.array([model.weight(c, k) for c, k in wk])
     wr = np.array([model.weight_range(c, k) for c, k in wk]).reshape(-1, 2)
     wdraw = draw(wr[:, 0], wr[:, 1], mid=wv)
-    qw = wdraw[sp_["wkey"]]
     # whether each deal happens
-    hap = np.broadcast_to(sp_["hap_val"].astype(ft)[:, None], (m, W)).copy()
     intended = sp_["hap_kind"] == 1
     if intended.any() and rng is not None:
+        hap = np.broadcast_to(sp_["hap_val"].astype(ft)[:, None], (m, W)).copy()
         p_lo, p_hi = model.factor_range("intended")
         k_int = int(intended.sum())
         p = p_lo + (p_hi - p_lo) * rng.random((k_int, W), dtype=np.float32)
         hap[intended] = (rng.random((k_int, W), dtype=np.float32) < p)
+    else:
+        hap = sp_["hap_val"].astype(ft)[:, None]  # (m, 1): broadcast, not copied
     sc = sp_["sc"][:, None]
     mem = cat == _MEM
     lam[mem] = (model.weight("membership") / sp_["members"][mem])[:, None]
     ql = (cat == _QUAL) | (cat == _ACQQ)
     if ql.any():
-        w = np.clip(qw[ql] * hap[ql] * sc[ql], 0.0, 1.0 - 1e-7)
-        logs = np.zeros((sp_["nq"], W))
-        np.add.at(logs, sp_["qgroup"][ql], np.log1p(-w))
-        combined = -np.expm1(logs)
-        lam[ql] = np.where(sp_["qfirst"][ql][:, None], combined[sp_["qgroup"][ql]], 0.0)
+        import scipy.sparse as sps
+
+        qi = np.flatnonzero(ql)
+        w = np.clip(wdraw[sp_["wkey"][qi]] * hap[qi] * sc[qi], 0.0, 1.0 - 1e-7)
+        G = sps.csr_array((np.ones(qi.size, dtype=ft), (sp_["qgroup"][qi], np.arange(qi.size))),
+                          shape=(sp_["nq"], qi.size))
+        combined = -np.expm1(G @ np.log1p(-w))
+        first_q = qi[sp_["qfirst"][qi]]
+        lam[first_q] = combined[sp_["qgroup"][first_q]]
     amt_mask = (cat == _REV) | (cat == _SUP) | (cat == _EQ) | (cat == _FUND) | (cat == _ACQ)
     if amt_mask.any():
         idx = np.flatnonzero(amt_mask)
@@ -534,7 +539,7 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
         rows = sp_["rows"][idx]
         c = cap[rows]
         has = ~np.isnan(c)
-        lam_amt = np.where(has, lost / np.where(has, c, 1.0), qw[idx] * (lost > 0) * sc[idx])
+        lam_amt = np.where(has, lost / np.where(has, c, 1.0), wdraw[sp_["wkey"][idx]] * (lost > 0) * sc[idx])
         # an absorbed acquisition lands at the start (init), not through Λ
         absorbed = aq[:, None] & has
         lam_amt = np.where(absorbed, 0.0, lam_amt)
@@ -592,14 +597,22 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float,
     cols_left = np.arange(h.shape[1])
     wh, wd, wl, w0 = h.copy(), h.copy(), lam, h0
     wfirst = first.copy()
+    live = np.ones(h.shape[1], dtype=bool)
     while True:
-        moving = wd.max(axis=0) > tol if wd.size else np.zeros(0, dtype=bool)
-        if not moving.all():
-            done = ~moving
+        if live.any():
+            stopped = live & (wd.max(axis=0) <= tol)
+            if stopped.any():
+                # a converged sample stops where it is (its increments set to 0)
+                wd[:, stopped] = 0.0
+                live &= ~stopped
+        if not live.all() and (live.sum() * 2 < live.size or not live.any()):
+            # compact the working arrays only when half of them have stopped
+            done = ~live
             h[:, cols_left[done]] = wh[:, done]
             first[:, cols_left[done]] = wfirst[:, done]
-            cols_left = cols_left[moving]
-            wh, wd, wl, w0, wfirst = wh[:, moving], wd[:, moving], wl[:, moving], w0[:, moving], wfirst[:, moving]
+            cols_left = cols_left[live]
+            wh, wd, wl, w0, wfirst = wh[:, live], wd[:, live], wl[:, live], w0[:, live], wfirst[:, live]
+            live = np.ones(cols_left.size, dtype=bool)
         if not cols_left.size:
             break
         if rounds >= max_rounds:
@@ -609,6 +622,7 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float,
         new = np.minimum(1.0, wh + R @ (wl * wd[cols]))
         if keep.any():
             new[keep] = w0[keep]
+        new[:, ~live] = wh[:, ~live]
         wd = new - wh
         wh = new
         np.copyto(wfirst, rounds, where=(wh > 0) & (wfirst == 0))
