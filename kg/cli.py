@@ -475,6 +475,10 @@ def query(session, name_or_file, params, list_only, fmt):
     if form == "SELECT":
         if fmt not in FORMATS:
             raise click.BadParameter(f"{fmt} is for CONSTRUCT/DESCRIBE queries", param_hint="--format")
+        if fmt == "table":
+            from kg.output import compact_iri
+
+            result = [{k: compact_iri(v) for k, v in row.items()} for row in result]
         return emit(render(result, fmt))
     from kg.export import serialize_triples
 

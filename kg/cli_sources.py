@@ -56,8 +56,8 @@ def show_source_text(session, name: str, fmt: str) -> str:
     data = show_source(session.store, name, session.lang)
     if fmt == "json":
         return render(data, "json")
-    if fmt == "csv":
-        return render(data["items"], "csv", columns=["what", "kind", "line", "text", "id"])
+    if fmt in ("csv", "jsonl"):
+        return render(data["items"], fmt, columns=["what", "kind", "line", "text", "id"])
     out = [f"{data['short_title']}  <{data['id']}>", f"layer: {data['layer']}"]
     for key, title in (("title", "title"), ("title_zh", "title (zh-Hant)"), ("label_zh" if session.lang == "en" else "label",
                                                                              "also")):

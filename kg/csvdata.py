@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from kg.errors import InputError
 from kg.vocab import DCTERMS, KG, KGR, RDF, RDFS, REL, SCHEMA, SRC, XSD
 
-__all__ = ["csv_to_quads", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
+__all__ = ["csv_to_quads", "text_lines", "check_header", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
 
 #: Columns of the relationship CSV (docs/cli.md documents them); ``from`` and ``to`` are the
 #: parties in the direction of the kind's shortcut (investor → investee, customer → supplier,
@@ -53,8 +53,9 @@ STATUSES = {"in-force": KG.InForce, "committed": KG.Committed, "intended": KG.In
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 #: The longest field, in bytes of UTF-8 (Python's csv module refuses longer fields by default too).
 MAX_FIELD_BYTES = 128 * 1024
-#: The longest physical line read at once: every column at its longest, plus separators.
-_MAX_LINE_BYTES = MAX_FIELD_BYTES * (len(CSV_COLUMNS) + 2)
+#: The longest physical line read at once (32 fields at their longest), so that a file without
+#: line breaks is never read whole.
+MAX_LINE_BYTES = 4 * 1024 * 1024
 #: Amounts are below this (in currency units): a bound far above any deal (world GDP is about
 #: 10^14 USD) that keeps every amount a finite float for the analyses and pages.
 MAX_AMOUNT = Decimal(10) ** 18
@@ -149,7 +150,7 @@ def _rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _parse_rows(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(_text_lines(path, handle), strict=True)
+    reader = csv.reader(text_lines(path, handle), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
         _check_header(path, header)
@@ -169,17 +170,17 @@ def _parse_rows(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
         raise InputError(f"{path}:{reader.line_num}: malformed CSV: {message}") from None
 
 
-def _text_lines(path: Path, handle) -> Iterator[str]:
+def text_lines(path: Path, handle) -> Iterator[str]:
     """The lines of a binary file as UTF-8 text (a leading byte-order mark dropped), each line
     read with a bound so that a file without line breaks is not read whole into memory."""
     line = 0
     while True:
-        raw = handle.readline(_MAX_LINE_BYTES + 1)
+        raw = handle.readline(MAX_LINE_BYTES + 1)
         if not raw:
             return
         line += 1
-        if len(raw) > _MAX_LINE_BYTES:
-            raise InputError(f"{path}:{line}: line longer than {_MAX_LINE_BYTES // 1024} KiB (is this a CSV file?)")
+        if len(raw) > MAX_LINE_BYTES:
+            raise InputError(f"{path}:{line}: line longer than {MAX_LINE_BYTES >> 20} MiB (is this a CSV file?)")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -191,21 +192,27 @@ def _text_lines(path: Path, handle) -> Iterator[str]:
 
 
 def _check_header(path: Path, header: list[str]) -> None:
-    columns = ", ".join(CSV_COLUMNS)
+    check_header(path, header, CSV_COLUMNS, REQUIRED_COLUMNS, "columns are")
+
+
+def check_header(path: Path, header: list[str], known, required, what: str) -> None:
+    """Refuse an empty header, a column without a name, twice or unknown, or a required one missing
+    (``what`` introduces the list of known columns in the message)."""
+    columns = ", ".join(known)
     if not header:
-        raise InputError(f"{path}:1: no header row; columns are {columns}")
+        raise InputError(f"{path}:1: no header row; {what} {columns}")
     for i, name in enumerate(header):
         _check_field(name, f"#{i + 1}", f"{path}:1")
         if not name:
-            raise InputError(f"{path}:1: column {i + 1} of the header has no name; columns are {columns}")
+            raise InputError(f"{path}:1: column {i + 1} of the header has no name; {what} {columns}")
         if name in header[:i]:
             raise InputError(f"{path}:1: column {name!r} appears twice (columns {header.index(name) + 1} and {i + 1})")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; columns are {columns}")
-    unknown = [c for c in header if c not in CSV_COLUMNS]
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; {what} {columns}")
+    unknown = [c for c in header if c not in known]
     if unknown:
-        raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; columns are {columns}")
+        raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; {what} {columns}")
 
 
 def _check_field(value: str, column: str, where: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kg.entities import label_of, resolve
 from kg.errors import InputError, QueryError
-from kg.queries import list_queries, load_query, with_prefixes
+from kg.queries import list_queries, load_query, star_order, unknown_prefix_message, with_prefixes
 from kg.vocab import KG
 
 __all__ = [
@@ -233,9 +233,17 @@ def run_named_query(kg, name_or_path: str, params: dict[str, str]):
 
     text = query.text if isinstance(kg, KGStore) else with_prefixes(query.text)
     try:
-        return form, _run_form(kg, form, text, bindings)
+        if not isinstance(kg, KGStore):  # a remote store's parser would say it its own way
+            unknown = unknown_prefix_message(text)
+            if unknown:
+                raise QueryError(f"bad SPARQL: {unknown}")
+        result = _run_form(kg, form, text, bindings)
     except QueryError as exc:
         raise QueryError(f"{query.path}: {exc}") from None
+    if form == "SELECT" and result:  # SELECT * in the query's order, whatever the store's
+        order = star_order(text, list(result[0]))
+        result = [{n: row[n] for n in order} for row in result]
+    return form, result
 
 
 def _run_form(kg, form: str, text: str, bindings: dict):

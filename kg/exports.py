@@ -15,10 +15,11 @@ __all__ = ["replace_bundled_graphs", "export_format", "check_loadable", "file_mo
 ONTOLOGY_IRI = BASE + "ontology"
 
 
-def replace_bundled_graphs(kg, path: Path) -> tuple[list[str], list[str]]:
+def replace_bundled_graphs(kg, path: Path, replaced: set[str] | None = None) -> tuple[list[str], list[str]]:
     """Before ``path`` is loaded into ``kg``: drop the bundled graphs (and the ontology graph)
     that the file holds too, so that its copies replace them instead of doubling their blank
-    nodes; returns ``(the graphs dropped, a warning line when any was)``.
+    nodes; returns ``(the graphs dropped, a warning line when any was)``. Graphs in ``replaced``
+    (dropped already for another of the user's files) are kept: the files' copies then add up.
 
     A dataset file (TriG, N-Quads, JSON-LD) keeps its graphs' names, so a kg export of one
     replaces the graphs it holds. A triple file (Turtle, N-Triples, RDF/XML) that declares the
@@ -38,11 +39,11 @@ def replace_bundled_graphs(kg, path: Path) -> tuple[list[str], list[str]]:
     scratch = ox.Store()
     try:
         scratch.bulk_load(path=str(path), format=fmt)
-    except SyntaxError:
+    except (SyntaxError, MemoryError):  # MemoryError: a token over Oxigraph's 16 MiB
         return [], []  # load_file reports the error with its line
     except (OSError, ValueError) as exc:
         raise ParseError(path, None, str(exc)) from None
-    bundled = {g for f in kg.files if f.bundled for g in f.graphs}
+    bundled = {g for f in kg.files if f.bundled for g in f.graphs} - (replaced or set())
     held = sorted(g.value for g in scratch.named_graphs() if g.value in bundled)
     for g in held:
         kg.store.remove_graph(ox.NamedNode(g))
@@ -57,11 +58,17 @@ def _declares_ontology(path: Path, fmt) -> bool:
     target = (ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
               ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology"))
     try:
-        for t in ox.parse(path=str(path), format=fmt):
+        if fmt == ox.RdfFormat.RDF_XML:  # never Oxigraph's RDF/XML parser: it expands DTD entities (kg.rdfxml)
+            from kg.rdfxml import parse_rdfxml
+
+            triples = parse_rdfxml(path, ox.DefaultGraph())
+        else:
+            triples = ox.parse(path=str(path), format=fmt)
+        for t in triples:
             if (t.subject, t.predicate, t.object) == target:
                 return True
-    except (SyntaxError, OSError, ValueError):
-        return False  # load_file reports it
+    except (SyntaxError, OSError, ValueError, MemoryError, ParseError):
+        return False  # load_file reports it (MemoryError: a token over Oxigraph's 16 MiB)
     return False
 
 

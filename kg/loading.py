@@ -104,7 +104,7 @@ def load_user_files(kg, paths: Iterable[str | Path]) -> list[LoadedFile]:
         if not p.is_file():
             raise InputError(f"{p}: no such file")
     graphs = _graph_names(kg, paths)
-    warnings = kg.__dict__.setdefault("warnings", [])
+    warnings = kg.warnings
     loaded: dict[Path, LoadedFile] = {}
     # Phase 1: every RDF file, each into its own graph.
     from kg.exports import check_loadable, replace_bundled_graphs
@@ -113,11 +113,14 @@ def load_user_files(kg, paths: Iterable[str | Path]) -> list[LoadedFile]:
         check_loadable(p)
         if p.suffix.lower() != ".csv":
             rdf_format(p)  # an unknown suffix fails here, before anything is loaded
+    replaced: set[str] = set()
+    bundled = {g for f in kg.files if f.bundled for g in f.graphs}
     for p in paths:
         if p.suffix.lower() != ".csv":
-            held, said = replace_bundled_graphs(kg, p)
+            held, said = replace_bundled_graphs(kg, p, replaced)
+            replaced.update(held)
             warnings.extend(said)
-            loaded[p] = _without_sources_of(kg, kg.load_file(p, graph=graphs[p]), held)
+            loaded[p] = _without_sources_of(kg, kg.load_file(p, graph=graphs[p]), bundled)
     # Phase 2: the CSV files, their names resolved against phase 1's graph only.
     tables = [read_csv_rows(p, graphs[p]) for p in paths if p.suffix.lower() == ".csv"]
     if tables:
@@ -134,10 +137,10 @@ def load_user_files(kg, paths: Iterable[str | Path]) -> list[LoadedFile]:
     return order
 
 
-def _without_sources_of(kg, info: LoadedFile, graphs: list[str]) -> LoadedFile:
-    """A kg export replaces bundled graphs that declare no source of their own (the ontology,
-    the actors' identities): take back the user-layer source nodes the loader gave them."""
-    extra = [q for q in info.added if q.graph_name.value in set(graphs)]
+def _without_sources_of(kg, info: LoadedFile, graphs: set[str]) -> LoadedFile:
+    """A kg export holds bundled graphs that declare no source of their own (the ontology, the
+    actors' identities): take back the user-layer source nodes the loader gave those."""
+    extra = [q for q in info.added if q.graph_name.value in graphs]
     for q in extra:
         kg.store.remove(q)
     info.added = [q for q in info.added if q not in extra]

@@ -7,7 +7,8 @@ import os
 import sys
 import unicodedata
 
-__all__ = ["render", "FORMATS", "ROW_FORMATS", "configure", "format_amount", "terminal_width", "text_width"]
+__all__ = ["render", "FORMATS", "ROW_FORMATS", "compact_iri", "configure", "format_amount", "terminal_width",
+           "text_width"]
 
 #: Every ``--format`` a command that prints rows takes.
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -19,7 +20,7 @@ ROW_FORMATS = ("jsonl", "csv")
 PLAIN_STATUSES = ("in-force", "committed")
 
 _GAP = 2  # spaces between table columns
-_MIN_TEXT = 6  # a text column is cut to no less than this (or its header's width)
+_MIN_TEXT = 10  # a text column is cut to no less than this (or its header's width): short values stay whole
 
 
 class Settings:
@@ -159,7 +160,7 @@ def fit_widths(widths: list[int], heads: list[int], numeric: list[bool], width: 
     """Column widths whose line (columns and the gaps between them) fits ``width``.
 
     The widest text column loses one display column at a time, down to its header's width (at
-    least six; numbers are never cut). When that is not enough, the rightmost columns are left
+    least ten; numbers are never cut). When that is not enough, the rightmost columns are left
     out (the list returned is shorter) until the rest fits; the first column always stays.
     """
     floor = [w if num else min(w, max(h, _MIN_TEXT)) for w, h, num in zip(widths, heads, numeric)]
@@ -220,3 +221,31 @@ def format_amount(value, currency: str | None = "USD", qualifiers=None, status: 
     qual = " ".join(q.strip().replace("-", " ") for q in (qualifiers or ()) if q and q.strip() != "exact")
     note = f" ({status.replace('-', ' ')})" if status and status not in PLAIN_STATUSES else ""
     return f"{qual} {sym}{num}".strip() + note
+
+
+def compact_iri(value, prefixes: dict[str, str] | None = None):
+    """An IRI of the project's namespaces as a prefixed name (``kgr:Oracle``, ``rel:article-…``),
+    for tables; anything else unchanged. The longest matching namespace wins; an IRI whose
+    rest is not a plain local name (it has a ``/`` or ``#``) stays whole.
+
+    >>> compact_iri("https://w3id.org/ai-capital-kg/resource/Oracle")
+    'kgr:Oracle'
+    >>> compact_iri("https://w3id.org/ai-capital-kg/resource/rel/article-oracle-openai-contract")
+    'rel:article-oracle-openai-contract'
+    >>> compact_iri("https://example.org/x")
+    'https://example.org/x'
+    """
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        return value
+    if prefixes is None:
+        from kg.vocab import PREFIXES
+
+        prefixes = PREFIXES
+    best = max((ns for ns in prefixes.values() if value.startswith(ns)), key=len, default=None)
+    if best is None:
+        return value
+    local = value[len(best):]
+    if not local or not all(c.isalnum() or c in "_-." for c in local) or local.endswith("."):
+        return value
+    name = next(n for n, ns in prefixes.items() if ns == best)
+    return f"{name}:{local}"

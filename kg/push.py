@@ -107,8 +107,9 @@ def push_store(kg, remote: RemoteStore, *, graphs: Sequence[str] = (), files: Se
     if files and (graphs or not remote.graph_store or any(p.suffix.lower() != ".nt" for p in files)):
         # Load first, as a validated push does: nothing to overlap, or a file whose graphs are
         # only known once parsed (a dataset names its own), and the plan needs every graph.
-        for path in files:
-            kg.load_file(path)
+        from kg.loading import load_user_files
+
+        load_user_files(kg, files)  # in two phases, as load_store does: the same graphs in any order
         files = []
     push = _Push(kg, remote, graphs, files, progress)
     push.run(batch_size)

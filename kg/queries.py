@@ -45,7 +45,14 @@ class NamedQuery:
 
 
 def parse_query_file(path: Path) -> NamedQuery:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raw = path.read_bytes()
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise QueryError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the query as UTF-8") from None
+    except OSError as exc:
+        raise QueryError(f"{path}: {exc.strerror or exc}") from None
     params, description = [], []
     for line in text.splitlines():
         if not line.startswith("#"):

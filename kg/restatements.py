@@ -70,8 +70,12 @@ def _rel_iri(table, index: int) -> str:
 def _targets(table, index: int, column: str) -> list[str]:
     """The relationship IRIs a row's ``same_deal_as`` or ``part_of`` names."""
     value = table.rows[index].get(column, "")
+    if not value:
+        return []
     where = f"{table.path}:{table.lines[index]}"
-    ids = {row.get("id"): i for i, row in table.rows.items() if row.get("id")}
+    ids = table.__dict__.get("_ids")
+    if ids is None:  # once per file
+        ids = table._ids = {row.get("id"): i for i, row in table.rows.items() if row.get("id")}
     out = []
     for item in (v.strip() for v in value.replace("|", ";").split(";")):
         if not item or (column == "same_deal_as" and item.casefold() in SEPARATE):
@@ -156,6 +160,10 @@ def link_restatements(kg, tables, loaded) -> list[str]:
             "qualifiers": []})
         if r["qualifier"] and r["qualifier"] not in info["qualifiers"]:
             info["qualifiers"].append(r["qualifier"])
+        for key in ("label", "source"):  # of several, the first in order: the same words every run
+            value = r["label" if key == "label" else "sourceTitle"]
+            if value and (info[key] is None or str(value) < str(info[key])):
+                info[key] = value
     parties: dict[str, list[tuple[str, str, str]]] = {}
     for key, rels in deals.items():
         for rel in rels:

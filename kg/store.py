@@ -72,6 +72,11 @@ class KGStore:
     files: list[LoadedFile] = field(default_factory=list)
     #: Whether the derived graph follows from the data loaded (``derive`` ran after the last load).
     derived: bool = False
+    #: What the loader reported without stopping (a restated deal, a kg export replacing bundled
+    #: graphs), one line each; the CLI prints them on stderr (kg.loading).
+    warnings: list[str] = field(default_factory=list)
+    #: Currency → rate for converting non-USD amounts in the analysis (``--fx``; kg.fx).
+    fx: dict = field(default_factory=dict)
 
     # -- reading ---------------------------------------------------------------------------
     def _run(self, sparql: str, bindings: Mapping[str, object] | None):

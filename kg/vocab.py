@@ -86,7 +86,7 @@ KG = StrictNamespace(BASE + "ontology#", """
     FundingCommitment FundingRound Future OperatingIncome OperatingLoss NetLoss CashBurn TotalAssets TotalLiabilities ComputeCommitments RevenueRunRate HeadingParagraph HedgeScheme HighlyLikely Historical
     HistoricalAnalogy Hypothetical ImpactAssessment InForce Intended LayerScheme LicenceChannel
     LoopStep Loser Manufacturing MarketValue MetadataParagraph MetricScheme Mixed Negative
-    OperatingIncome Opinion Paragraph ParagraphKindScheme Platform Positive Possible Prediction Product
+    Opinion Paragraph ParagraphKindScheme Platform Positive Possible Prediction Product
     QualifierScheme Question Range Recommendation Relationship RelationshipKind
     RelationshipKindScheme RelativeWinner ReferenceLayer RemainingPerformanceObligations Reported Revenue
     RevenueChannel RevenueShare Scenario SectionConclusion SectionIntro SectionTruth1

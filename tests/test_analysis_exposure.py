@@ -103,6 +103,8 @@ def test_max_rounds_is_an_error_unless_asked_for_the_unconverged_run():
 
 
 # -- properties ------------------------------------------------------------------------------
+# (random networks can be near-critical: these properties are about the values the methods
+# reach, so an unconverged linear run is returned, strict=False; convergence has its own tests)
 @st.composite
 def networks(draw, max_n=7):
     n = draw(st.integers(1, max_n))
@@ -121,7 +123,7 @@ METHOD = st.sampled_from(["debtrank", "linear", "direct"])
 @given(networks(), st.floats(0, 1), METHOD)
 def test_h_stays_in_unit_interval(net, psi, method):
     W, s = net
-    run = debtrank(W, np.ones(len(W)), s, psi, method)
+    run = debtrank(W, np.ones(len(W)), s, psi, method, strict=False)
     assert np.all(run.h >= 0) and np.all(run.h <= 1)
 
 
@@ -131,8 +133,8 @@ def test_more_severity_never_lowers_any_h(net, a, b, method):
     W, s = net
     lo, hi = sorted((a, b))
     # the linear method stops at a tolerance: compare beyond it
-    h_lo = debtrank(W, np.ones(len(W)), s, lo, method, tol=1e-13).h
-    h_hi = debtrank(W, np.ones(len(W)), s, hi, method, tol=1e-13).h
+    h_lo = debtrank(W, np.ones(len(W)), s, lo, method, tol=1e-13, strict=False).h
+    h_hi = debtrank(W, np.ones(len(W)), s, hi, method, tol=1e-13, strict=False).h
     assert np.all(h_hi >= h_lo - 1e-9)
 
 
@@ -140,7 +142,7 @@ def test_more_severity_never_lowers_any_h(net, a, b, method):
 @given(networks(), METHOD)
 def test_zero_shock_gives_zero_impact(net, method):
     W, s = net
-    run = debtrank(W, np.ones(len(W)), s, 0.0, method)
+    run = debtrank(W, np.ones(len(W)), s, 0.0, method, strict=False)
     assert np.all(run.h == 0) and run.R == 0.0
 
 
@@ -154,7 +156,7 @@ def test_actor_without_path_from_the_shock_is_untouched(net, psi, method):
     g = nx.DiGraph([(j, i) for i, j in zip(*np.nonzero(W))])
     g.add_nodes_from(range(len(W)))
     reach = nx.descendants(g, s) | {s}
-    run = debtrank(W, np.ones(len(W)), s, psi, method)
+    run = debtrank(W, np.ones(len(W)), s, psi, method, strict=False)
     for i in range(len(W)):
         if i not in reach:
             assert run.h[i] == 0.0 and run.first_round[i] == 0

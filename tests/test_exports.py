@@ -157,3 +157,17 @@ def test_force_keeps_the_permissions_of_the_file_it_replaces(invoke, tmp_path):
     assert invoke("export", "--format", "nt", "-o", f, "--force").exit_code == 0
     assert oct(f.stat().st_mode & 0o777) == oct(0o640)
     assert f.read_text(encoding="utf-8") != "old\n"
+
+
+def test_two_exports_add_up_instead_of_replacing_each_other(original, exported):
+    """trig and nquads of one graph, loaded together: the first replaces the bundled graphs, the
+    second adds its copy to the first's (the same quads, so the same dataset but for the blank
+    amount nodes, which each file brings its own of)."""
+    again = load_store([exported["trig"], exported["nquads"]], validate=False)
+    triples = {(q.subject, q.predicate, q.object, q.graph_name) for q in again.store if not isinstance(q.subject, ox.BlankNode)
+               and not isinstance(q.object, ox.BlankNode)}
+    want = {(q.subject, q.predicate, q.object, q.graph_name) for q in original.store if not isinstance(q.subject, ox.BlankNode)
+            and not isinstance(q.object, ox.BlankNode)}
+    assert triples == want
+    blank = lambda kg: sum(1 for q in kg.store if isinstance(q.subject, ox.BlankNode))  # noqa: E731
+    assert blank(again) == 2 * blank(original)

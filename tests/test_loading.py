@@ -351,3 +351,35 @@ def test_converted_leg_names_its_rate_in_json(invoke, tmp_path):
     assert rels[REL + "eur-1"] == (pytest.approx(1.08e9), "EUR at 1.08 USD per EUR (2025-09-30, ECB reference rate)")
     assert rels[REL + "eur-2"] == (2e9, None)
     assert cycle["round_trip"] == pytest.approx(1.08e9)
+
+
+def test_economic_model_reads_a_non_usd_figure_through_the_fx_table(tmp_path):
+    """The economic model's financials (kg.analysis.economic.read_financials): a EUR 2B
+    revenue is an error without --fx and US$2.16B at 1.08 USD per EUR with it."""
+    from kg.analysis.economic import read_financials
+    from kg.fx import read_fx
+
+    rels = _write(tmp_path, "deals.csv", ZETA_CSV)
+    figs = _write(tmp_path, "sizes.csv", FIG_HEAD + "\nZeta Labs,revenue,2000000000,EUR,,,FY2024,Zeta annual report,\n")
+    kg = load_store([figs, rels])
+    with pytest.raises(InputError, match=r"states 2000000000 EUR, which cannot be summed with US dollars"):
+        read_financials(kg)
+    kg.fx = read_fx(_write(tmp_path, "fx.csv", "currency,usd_per_unit,date,source\nEUR,1.08,2024-12-31,ECB\n"))
+    assert read_financials(kg)[KGR + "user/Zeta-Labs"].revenue.value == pytest.approx(2.16e9)
+
+
+def test_new_actor_with_a_figures_file_is_not_on_defaults(invoke, tmp_path):
+    """Oracle buys US$1B of cloud services from the new actor Zeta Labs (in force). Its figures
+    file: equity US$5B, revenue US$2B, operating income US$0.4B (FY2025). If Oracle fails, the
+    economic model has Zeta lose its margin on the payments: 0.4/2 = 0.2 × US$1B = US$0.2B,
+    against its equity: h = 0.2/5 = 0.04 (basis amount, capacity from equity, nothing imputed)."""
+    rels = _write(tmp_path, "zeta.csv", HEAD + "\nOracle,Zeta Labs,cloud-services,1000000000,USD,,2025,Desk,,in-force\n")
+    figs = _write(tmp_path, "zsizes.csv", FIG_HEAD + "\nZeta Labs,equity,5000000000,USD,,2025-06-30,,Zeta report,\n"
+                  "Zeta Labs,revenue,2000000000,USD,,,FY2025,Zeta report,\n"
+                  "Zeta Labs,operating-income,400000000,USD,,,FY2025,Zeta report,\n")
+    res = invoke("--data", rels, "--data", figs, "exposure", "--shock", "Oracle", "--format", "json")
+    assert res.exit_code == 0, res.output
+    zeta = next(r for r in json.loads(res.stdout)["losses"] if r["id"] == KGR + "user/Zeta-Labs")
+    assert (zeta["capacity_usd"], zeta["capacity_basis"], zeta["margin"]) == (5e9, "equity", pytest.approx(0.2))
+    assert zeta["loss_usd"] == pytest.approx(0.2e9) and zeta["h"] == pytest.approx(0.04)
+    assert zeta["imputed"] is False and zeta["basis"] == "amount"

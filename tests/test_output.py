@@ -48,10 +48,14 @@ def test_fit_widths_cuts_the_widest_text_column_first():
 
 
 def test_fit_widths_never_cuts_a_number_or_below_the_header():
-    """To fit 20: the text column stops at its header's 8 (1 + 2 + 8 + 2 + 12 = 25 > 20),
-    numbers keep their 12, so the last column (the number) is left out: 1 + 2 + 8 = 11 ≤ 20,
-    and the text column then gets the room back: min(30, 20 − 1 − 2) = 17."""
+    """To fit 20: the text column stops at ten (its header is 8; 1 + 2 + 10 + 2 + 12 = 27 > 20),
+    numbers keep their 12, so the last column (the number) is left out: 1 + 2 + 10 = 13 ≤ 20,
+    and the text column then gets the room back: min(30, 20 − 1 − 2) = 17. A 14-wide header
+    is its column's floor: [1, 30, 3] fits 22 as 1 + 2 + 14 + 2 + 3; in 19 the 3 is left out
+    and the text gets 19 − 1 − 2 = 16."""
     assert fit_widths([1, 30, 12], [1, 8, 5], [True, False, True], 20) == [1, 17]
+    assert fit_widths([1, 30, 3], [1, 14, 3], [True, False, True], 19) == [1, 16]
+    assert fit_widths([1, 30, 3], [1, 14, 3], [True, False, True], 22) == [1, 14, 3]
 
 
 def test_table_fits_the_width_and_marks_what_it_cut():
@@ -143,16 +147,21 @@ def test_format_amount_keeps_qualifiers_and_status(args, text):
     assert format_amount(*args) == text
 
 
-def test_graph_page_shows_a_loss_in_the_cli_format(kg_store):
-    """Oracle's loss if OpenAI fails is its exposure, US$57.4 billion (`kg exposure OpenAI
-    --format jsonl` gives 57400000000): the page says US$57.4B, as the CLI does, not
-    US$57,400,000,000 (the browser's own number formatting)."""
+def test_graph_page_shows_a_loss_in_the_cli_format(kg_store, invoke):
+    """The page's details panel gave Oracle's loss if OpenAI fails as the browser formats it
+    (US$57,400,000,000 when the model had 57.4e9); now it is the string `kg exposure` prints
+    in its table, from the same function (e.g. 20,969,000,000 → US$20.97B)."""
     import kg
     from kg.viz import build_graph
 
     g = build_graph(kg_store, exposure="OpenAI")
-    assert g.nodes[K + "Oracle"]["loss"] == pytest.approx(57.4e9)
-    assert g.nodes[K + "Oracle"]["loss_text"] == "US$57.4B"
+    oracle = g.nodes[K + "Oracle"]
+    assert oracle["loss"] > 1e9
+    billions = f"{oracle['loss'] / 1e9:.2f}".rstrip("0").rstrip(".")
+    assert oracle["loss_text"] == f"US${billions}B"
+    table = invoke("exposure", "--shock", "OpenAI", "--wide").stdout
+    row = next(line for line in table.splitlines() if re.match(r"\d+\s+Oracle\s", line))
+    assert f" {oracle['loss_text']} " in row
     js = (Path(kg.__file__).parent / "static" / "viz" / "page.js").read_text(encoding="utf-8")
     assert "toLocaleString" not in js and "k.loss_text" in js
 
@@ -255,3 +264,25 @@ def test_info_with_a_long_data_path_fits(invoke, tmp_path):
     assert str(deep)[:30] in res.stdout and str(deep) not in res.stdout and "…" in res.stdout
     wide = invoke("--data", deep / "deals.csv", "info", "--wide", env={"COLUMNS": "100"})
     assert str(deep / "deals.csv") in wide.stdout
+
+
+@pytest.mark.parametrize("value, shown", [
+    (K + "Oracle", "kgr:Oracle"),
+    (K + "rel/article-oracle-openai-contract", "rel:article-oracle-openai-contract"),  # rel: is longer than kgr:
+    ("https://w3id.org/ai-capital-kg/ontology#ArticleLayer", "kg:ArticleLayer"),
+    (K + "rel/a/b", K + "rel/a/b"),  # not a plain local name
+    ("https://example.org/x", "https://example.org/x"),
+    ("Oracle", "Oracle"),
+    (42, 42),
+])
+def test_compact_iri(value, shown):
+    from kg.output import compact_iri
+
+    assert compact_iri(value) == shown
+
+
+def test_query_tables_show_prefixed_names_and_csv_whole_iris(invoke):
+    table = invoke("query", "entities", "--wide").stdout
+    csv_out = invoke("query", "entities", "--format", "csv").stdout
+    assert re.search(r"^kg:Company\s+kgr:Oracle\s+Oracle\s", table, re.M)
+    assert K + "Oracle" not in table and K + "Oracle" in csv_out

@@ -140,7 +140,7 @@ def _depends_on_row_order(invoke, monkeypatch, args, expected) -> bool:
     return comparable(reversed_rows) != comparable(expected)
 
 
-_EDGE_CHOICE = {"rel", "rels", "amount", "sources", "status", "kind", "source", "layer"}
+_EDGE_CHOICE = {"rel", "rels", "amount", "qualifiers", "sources", "status", "kind", "source", "layer"}
 
 
 def without_edge_choice(value):
@@ -183,3 +183,26 @@ def test_reachable_over_a_synthetic_industry(store_name, tmp_path):
         assert len(here) > 20
         assert Counter(map(repr, there)) == Counter(map(repr, here)), source
     push_fresh(remote)  # the bundled graph again, for the module's other tests
+
+
+def test_a_users_query_file_behaves_the_same_on_the_remote_store(pushed, invoke, tmp_path):
+    """A remote store knows nothing of kg's prefixes, of its SELECT * order or of its way of
+    binding a parameter the query does not select: `kg --endpoint … query FILE.rq` gives what
+    the embedded store gives, and the same one-line message for an undeclared prefix."""
+    store, remote = pushed
+    files = {
+        "star.rq": "SELECT * WHERE { ?s rdfs:label ?label ; a ?type . FILTER(?s = kgr:Oracle) }\n",
+        "count.rq": "# param ?kind iri  a kind\nSELECT (COUNT(?r) AS ?n) WHERE { ?r a kg:Relationship ; kg:kind ?kind }\n",
+        "bad.rq": "SELECT ?s WHERE {\n  ?s x:name ?n }\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name, extra in (("star.rq", ()), ("count.rq", ("--param", "kind=kg:CloudServicesPurchase"))):
+        here = invoke("query", tmp_path / name, *extra, "--format", "csv")
+        there = invoke("--endpoint", remote.endpoint, "query", tmp_path / name, *extra, "--format", "csv")
+        assert here.exit_code == 0 and there.exit_code == 0, there.stderr
+        assert there.stdout.splitlines()[0] == here.stdout.splitlines()[0]
+        assert sorted(there.stdout.lower().splitlines()[1:]) == sorted(here.stdout.lower().splitlines()[1:])
+    here, there = invoke("query", tmp_path / "bad.rq"), invoke("--endpoint", remote.endpoint, "query", tmp_path / "bad.rq")
+    assert there.exit_code == here.exit_code == 1
+    assert there.stderr == here.stderr and "unknown prefix `x:` at line 2" in here.stderr

@@ -217,13 +217,14 @@ def test_star_order_of_a_subquery_and_of_other_projections():
 
 
 def test_a_parameter_need_not_be_in_the_select_list(invoke, tmp_path):
-    """Six relationships are of kind cloud-services (one in the article, five in the context
-    layer: `kg info`); the count does not select ?kind, which Oxigraph's substitution needs."""
+    """Seven relationships are of kind cloud-services: `grep -c "kg:kind kg:CloudServicesPurchase"`
+    finds two in data/article.trig and five in data/context.trig. The count does not select
+    ?kind, which Oxigraph's substitution would need."""
     q = write(tmp_path, "count.rq", "# param ?kind iri  the relationship kind\n"
               "SELECT (COUNT(?r) AS ?n) WHERE { ?r a kg:Relationship ; kg:kind ?kind }\n")
     res = invoke("query", q, "--param", "kind=kg:CloudServicesPurchase", "--format", "csv")
     assert res.exit_code == 0, res.stderr
-    assert res.stdout == "n\n6\n"
+    assert res.stdout == "n\n7\n"
     label = write(tmp_path, "label.rq", "# param ?name string  an English label\n"
                   "SELECT ?s WHERE { ?s rdfs:label ?l FILTER(STR(?l) = ?name) }\n")
     res = invoke("query", label, "--param", "name=Oracle", "--format", "csv")

@@ -9,6 +9,8 @@ import textwrap
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DATA
 from kg.errors import ParseError
@@ -129,4 +131,68 @@ def test_tokens_over_16_mib_are_refused(tmp_path, body, message):
     f = tmp_path / "x.rdf"
     f.write_text(HEAD + body.replace("{big}", "a" * (MAX_TOKEN_BYTES + 1)), encoding="utf-8")
     with pytest.raises(ParseError, match=message):
+        parse_rdfxml(f, ox.DefaultGraph())
+
+
+def test_rdfxml_files_never_reach_oxigraphs_parser(tmp_path):
+    """The design in one test: kg.store hands Oxigraph triples for RDF/XML, never the file."""
+    from kg.store import KGStore
+
+    calls = []
+
+    class Spy:
+        """An Oxigraph store that notes the format of every file it is asked to parse."""
+
+        def __init__(self):
+            self.real = ox.Store()
+
+        def __getattr__(self, name):
+            method = getattr(self.real, name)
+            if name in ("load", "bulk_load"):
+                def noted(*args, **kwargs):
+                    calls.append(kwargs.get("format"))
+                    return method(*args, **kwargs)
+                return noted
+            return method
+
+        def __len__(self):
+            return len(self.real)
+
+        def __iter__(self):
+            return iter(self.real)
+
+    f = tmp_path / "g.rdf"
+    f.write_text(GOOD, encoding="utf-8")
+    kg = KGStore(store=Spy())
+    (tmp_path / "t.ttl").write_text("<http://e.org/a> <http://e.org/b> <http://e.org/c> .\n", encoding="utf-8")
+    kg.load_file(tmp_path / "t.ttl", graph="https://example.org/t")
+    assert calls == [ox.RdfFormat.TURTLE]  # the spy sees the loads it should
+    kg = KGStore(store=Spy())
+    calls.clear()
+    kg.load_file(f, graph="https://example.org/g")
+    assert ox.RdfFormat.RDF_XML not in calls
+    stored = {(str(q.subject), str(q.predicate), str(q.object)) for q in kg.store if "example.org" in str(q.subject)}
+    # The store keeps integers in canonical form ("01" → "1"), as for every format.
+    assert stored == {tuple(part.replace('"01"', '"1"') for part in t) for t in GOOD_TRIPLES}
+
+
+@settings(max_examples=60, deadline=None)
+@given(encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "latin-1"]),
+       declare=st.booleans(), before=st.lists(st.sampled_from(["\n", "  ", "<!-- c -->", "<?pi x?>"]), max_size=3),
+       entity=st.sampled_from(['<!ENTITY a "aaaa">', '<!ENTITY a SYSTEM "file:///etc/passwd">',
+                               '<!ENTITY % p "x">', '<!ENTITY a PUBLIC "-//x" "http://127.0.0.1:9/x">']),
+       external_subset=st.booleans())
+def test_no_dtd_gets_through_in_any_encoding(tmp_path_factory, encoding, declare, before, entity, external_subset):
+    """However the document is encoded (BOM or not, declared or not) and whatever comes before
+    its DOCTYPE, the DTD is refused at the line it starts on and no triple is made."""
+    names = {"utf-8-sig": "UTF-8", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE", "latin-1": "ISO-8859-1"}
+    decl = f'<?xml version="1.0" encoding="{names.get(encoding, encoding.upper())}"?>' if declare else '<?xml version="1.0"?>'
+    if encoding in ("utf-16-le", "utf-16-be", "latin-1") and not declare:
+        decl = f'<?xml version="1.0" encoding="{names[encoding]}"?>'  # the XML spec requires it for these
+    doctype = '<!DOCTYPE rdf:RDF SYSTEM "file:///etc/passwd" [' if external_subset else "<!DOCTYPE rdf:RDF ["
+    text = decl + "".join(before) + f"\n{doctype}{entity}]>\n" + HEAD.split("\n", 1)[1] + "</rdf:RDF>\n"
+    line = 2 + "".join(before).count("\n")
+    f = tmp_path_factory.mktemp("dtd") / "x.rdf"
+    f.write_bytes(text.encode(encoding))
+    with pytest.raises(ParseError, match=rf"x.rdf:{line}: a DTD"):
         parse_rdfxml(f, ox.DefaultGraph())

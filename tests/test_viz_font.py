@@ -60,7 +60,7 @@ def test_shipped_font_is_small_renamed_and_licensed():
 
     font = TTFont(FONTS / "kg-cjk.woff2")
     assert font.flavor == "woff2"
-    assert (FONTS / "kg-cjk.woff2").stat().st_size < 2_500_000
+    assert (FONTS / "kg-cjk.woff2").stat().st_size < 1_200_000  # 980,452 bytes as built (docs/viz.md)
     assert font["name"].getDebugName(1) == "KG CJK"  # not "Noto Sans CJK TC": a modified version
     assert "Open Font License" in font["name"].getDebugName(13)
     licence = (FONTS / "OFL.txt").read_text(encoding="utf-8")
@@ -200,3 +200,26 @@ def test_chinese_labels_render_without_any_cjk_font(kg_store, latin_only_browser
         assert width == pytest.approx(40, abs=1)
     finally:
         context.close()
+
+
+def test_subset_maps_exactly_the_characters_asked_for_that_the_font_has():
+    """For any text mixing Latin, characters of the shipped font and ones it lacks, the subset
+    maps exactly text's CJK characters ∩ the shipped font's (installed fonts left out)."""
+    from fontTools.ttLib import TTFont
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kg.viz import cjkfont
+
+    shipped = sorted(cjkfont.covered(cjkfont.SHIPPED_FONT))
+    alphabet = st.one_of(st.sampled_from([chr(c) for c in shipped]), st.sampled_from("Oracle 123·→"),
+                         st.sampled_from("龘𠀀𪚥"))  # not in Big5 level 1 nor the bundled data
+
+    @settings(max_examples=4, deadline=None)
+    @given(st.text(alphabet, min_size=1, max_size=40))
+    def check(text):
+        wanted = {ord(c) for c in text if cjkfont.is_cjk(c)} & set(shipped)
+        data = cjkfont._subset(cjkfont.SHIPPED_FONT, 0, wanted) if wanted else b""
+        assert (set(TTFont(io.BytesIO(data)).getBestCmap()) if data else set()) == wanted
+
+    check()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import math
 from pathlib import Path
 
 from kg.errors import InputError, UnknownEntityError
@@ -20,17 +21,24 @@ __all__ = ["read_csv_network", "resolve_csv_name"]
 def _rows(path: Path, columns: tuple[str, ...]):
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [(f or "").strip().lower() for f in reader.fieldnames or []]
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected {','.join(columns)}")
-        for n, row in enumerate(reader, start=2):
-            clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            if not any(clean.values()):
-                continue
-            yield n, clean
+    from kg.csvdata import text_lines  # UTF-8 checked line by line, binary refused, lines bounded
+
+    with path.open("rb") as fh:
+        reader = csv.DictReader(text_lines(path, fh), strict=True)
+        try:
+            header = [(f or "").strip().lower() for f in reader.fieldnames or []]
+            missing = [c for c in columns if c not in header]
+            if missing:
+                raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected {','.join(columns)}")
+            for row in reader:
+                if any(v.strip() for v in row.pop(None, [])):  # DictReader keeps fields past the header there
+                    raise InputError(f"{path}:{reader.line_num}: more fields than the header's {len(header)} columns")
+                clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+                if not any(clean.values()):
+                    continue
+                yield reader.line_num, clean
+        except csv.Error as exc:
+            raise InputError(f"{path}:{reader.reader.line_num}: malformed CSV: {exc}") from None
 
 
 def _number(path: Path, n: int, text: str, what: str) -> float:
@@ -38,7 +46,7 @@ def _number(path: Path, n: int, text: str, what: str) -> float:
         value = float(text.replace(",", "").replace("_", ""))
     except ValueError:
         raise InputError(f"{path}:{n}: {what} {text!r} is not a number") from None
-    if value < 0 or value != value:
+    if not 0 <= value < math.inf:
         raise InputError(f"{path}:{n}: {what} must be a non-negative number, got {text!r}")
     return value
 

@@ -117,13 +117,19 @@ def read_financials(kg, layer: str = "all") -> dict[str, Financials]:
     """Each actor's revenue, operating income, equity, cash needs and net loss from the graph's
     ``kg:FinancialFigure``s (named query ``analysis-figures``), and its capacity."""
     from kg.analysis.view import _layer_binding
+    from kg.fx import usd_amount
 
     figs: dict[str, dict[str, dict]] = {}
     for r in kg.select(load_query("analysis-figures").text, _layer_binding(layer)):
-        if r["currency"] != "USD":
-            continue
-        rec = figs.setdefault(r["actor"], {}).setdefault(r["figure"], {
-            "metric": r["metric"], "value": float(r["value"]), "source": r["source"], "period": r["period"], "q": []})
+        rec = figs.get(r["actor"], {}).get(r["figure"])
+        if rec is None:
+            # a figure in another currency is converted with the --fx rate, or it is an error
+            value, fx = usd_amount(kg, r["figure"], r["value"], r["currency"])
+            if value is None:
+                continue
+            rec = figs.setdefault(r["actor"], {}).setdefault(r["figure"], {
+                "metric": r["metric"], "value": value, "source": r["source"], "period": r["period"], "q": [],
+                "fx": fx})
         if r["qualifier"] and r["qualifier"] not in rec["q"]:
             rec["q"].append(r["qualifier"])
     out: dict[str, Financials] = {}
@@ -265,10 +271,24 @@ _AMOUNT_RULES = ("revenue", "equity", "funding", "supply", "acquisition")
 
 
 # -- sampling ----------------------------------------------------------------------------------
-def _amount_factor(model, quals, rng, S):
-    """The multiplier of a stated amount in each sample, from its qualifiers (point: S=None)."""
-    import numpy as np
+@dataclass
+class _Arrays:
+    lam: object            # (m, S) Λ of each edge
+    usd: object            # (m, S) A in USD (stock or per year, the dependent's unit), 0 where none
+    rate: object           # (m, S) annual revenue run-rate at risk (revenue channel)
+    now: object            # (m, S) revenue in force at the as-of date
+    term: object           # (m, S) remaining revenue over the term
+    cap: object            # (n, S) capacity (nan where none)
+    init: object = None    # (n, S) distress at the start: losses an acquirer takes over
 
+
+_MEM, _QUAL, _UNQ, _REV, _SUP, _EQ, _FUND, _ACQ, _ACQQ, _NONE = range(10)
+
+
+def _qual_range(model, quals) -> tuple[float, float]:
+    """The range of an amount's multiplier from its qualifiers: "about" ± about-spread,
+    "reported" ± reported-spread (the wider of the two), "up to" [up-to-lower-bound, 1],
+    "at least" [1, at-least-upper]; exact: [1, 1]. The point run takes the middle."""
     q = set(quals)
     spread = 0.0
     if "about" in q:
@@ -281,52 +301,113 @@ def _amount_factor(model, quals, rng, S):
         lo, hi = 1.0, model.param("at-least-upper")
     else:
         lo, hi = 1.0, 1.0
-    lo, hi = lo * (1.0 - spread), hi * (1.0 + spread)
-    if rng is None:
-        return np.array([(lo + hi) / 2.0])
-    return lo + (hi - lo) * rng.random(S)
+    return lo * (1.0 - spread), hi * (1.0 + spread)
 
 
-def _point_or(rng, value, lo, hi, S):
-    """The parameter's value in the point run; a uniform draw in its range in a sampled run."""
+def _spec(em: EconomicModel) -> dict:
+    """Per-edge and per-actor constants of the sampler, worked out once per model (arrays)."""
     import numpy as np
 
-    if rng is None:
-        return np.array([value])
-    return np.full(S, value) if lo == hi else lo + (hi - lo) * rng.random(S)
-
-
-@dataclass
-class _Arrays:
-    lam: object            # (m, S) Λ of each edge
-    usd: object            # (m, S) A in USD (stock or per year, the dependent's unit), 0 where none
-    rate: object           # (m, S) annual revenue run-rate at risk (revenue channel)
-    now: object            # (m, S) revenue in force at the as-of date
-    term: object           # (m, S) remaining revenue over the term
-    cap: object            # (n, S) capacity (nan where none)
-    init: object = None    # (n, S) distress at the start: losses an acquirer takes over
-
-
-def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
-    """Λ and the USD amounts of every edge for S samples (rng None: the point run, S = 1)."""
-    import numpy as np
-
+    cached = getattr(em, "_spec_cache", None)
+    if cached is not None:
+        return cached
     model, as_of = em.model, em.as_of
-    n, m = len(em.nodes), len(em.edges)
-    width = 1 if rng is None else S
-    lam, usd = np.zeros((m, width)), np.zeros((m, width))
-    rate, now, term = np.zeros((m, width)), np.zeros((m, width)), np.zeros((m, width))
-    cap = np.full((n, width), np.nan)
-    init = np.zeros((n, width))
-    absorbed = np.zeros(m, dtype=bool)
-    # capacities
+    m, n = len(em.edges), len(em.nodes)
+    cat = np.full(m, _NONE, dtype=np.int8)
+    a = np.zeros(m)
+    qlo, qhi = np.ones(m), np.ones(m)
+    hap_kind = np.zeros(m, dtype=np.int8)  # 0 fixed factor, 1 intended (drawn)
+    hap_val = np.ones(m)
+    sc = np.ones(m)
+    elapsed = np.zeros(m)
+    ylo, yhi, yval = np.zeros(m), np.zeros(m), np.zeros(m)
+    ydefault = np.zeros(m, dtype=bool)
+    drawn_kind = np.zeros(m, dtype=np.int8)  # 0 param drawn-share, 1 all paid, 2 by elapsed time
+    margin = np.full(m, np.nan)
+    per_year = np.zeros(m, dtype=bool)
+    has_cap = np.zeros(m, dtype=bool)
+    wkey = np.zeros(m, dtype=np.int64)
+    members = np.ones(m)
+    keys: dict = {}
+    dt_years = model.param("default-term-years")
+    for k, e in enumerate(em.edges):
+        f_v = em.fin[e.v]
+        per_year[k] = f_v is not None and f_v.unit == "usd_per_year"
+        has_cap[k] = f_v is not None and f_v.capacity is not None
+        sc[k] = e.extra.get("scale", 1.0)
+        key = (e.channel, e.kind if (e.channel, e.kind) in model.kind_weights else None)
+        wkey[k] = keys.setdefault(key, len(keys))
+        if e.kind_of_a == "membership":
+            cat[k], members[k] = _MEM, e.extra["members"]
+            continue
+        if e.data.get("included"):
+            hap_val[k] = 1.0
+        elif e.status == "intended":
+            hap_kind[k], hap_val[k] = 1, model.factor("intended")
+        else:
+            hap_val[k] = model.factor(e.status) if e.status else 1.0
+        if e.kind_of_a == "unquantified":
+            cat[k] = _UNQ
+            continue
+        if e.kind_of_a == "qualitative":
+            cat[k] = _QUAL
+            continue
+        t = e.term
+        if t and t.start and t.end:
+            yval[k] = ylo[k] = yhi[k] = max(_years_between(t.start, t.end), 1e-9)
+        elif t and t.years is not None:
+            yval[k] = t.years
+            ylo[k], yhi[k] = (t.low, t.high) if t.low is not None and t.high is not None else (t.years, t.years)
+        else:
+            yval[k], ydefault[k] = dt_years, True
+        elapsed[k] = _years_between(t.start, as_of) if t and t.start else 0.0
+        if e.channel == "acquisition":
+            f_u = em.fin[e.u]
+            if f_u is None or f_u.net_loss is None:
+                cat[k] = _ACQQ
+                continue
+            cat[k], a[k] = _ACQ, f_u.net_loss.value
+            qlo[k], qhi[k] = _qual_range(model, f_u.net_loss.qualifiers)
+            continue
+        a[k] = e.amount or 0.0
+        qlo[k], qhi[k] = _qual_range(model, e.quals)
+        cat[k] = {"revenue": _REV, "supply": _SUP, "equity": _EQ, "funding": _FUND}.get(e.channel, _NONE)
+        if e.channel == "revenue":
+            mg = f_v.margin if f_v else None
+            margin[k] = max(mg, 0.0) if mg is not None else np.nan
+        if e.channel in ("equity", "funding"):
+            if e.kind == "Stake" or e.status == "in-force" or (not (t and t.start) and e.status is None):
+                drawn_kind[k] = 1
+            elif t and t.end:
+                drawn_kind[k] = 2
+    wkeys = sorted(keys, key=keys.get)
+    # qualitative weights between the same two actors combine as independent losses,
+    # 1 − Π(1 − w), carried by the pair's first edge
+    qgroup = np.full(m, -1, dtype=np.int64)
+    qfirst = np.zeros(m, dtype=bool)
+    pairs: dict = {}
+    for k, e in enumerate(em.edges):
+        if cat[k] in (_QUAL, _ACQQ):
+            g = pairs.get((e.u, e.v))
+            if g is None:
+                g = pairs[(e.u, e.v)] = len(pairs)
+                qfirst[k] = True
+            qgroup[k] = g
+    spec = {"qgroup": qgroup, "qfirst": qfirst, "nq": len(pairs),"cat": cat, "a": a, "qlo": qlo, "qhi": qhi, "hap_kind": hap_kind, "hap_val": hap_val, "sc": sc,
+            "elapsed": elapsed, "ylo": ylo, "yhi": yhi, "yval": yval, "ydefault": ydefault, "drawn_kind": drawn_kind,
+            "margin": margin, "per_year": per_year, "has_cap": has_cap, "wkey": wkey, "members": members,
+            "wkeys": wkeys, "rows": np.array([e.v for e in em.edges], dtype=np.int64)}
+    # capacities: value, spread or imputed-ratio range
     about, reported = model.param("about-spread"), model.param("reported-spread")
+    cval, clo, chi = np.full(n, np.nan), np.ones(n), np.ones(n)
     for i, f in enumerate(em.fin):
         if f is None or f.capacity is None:
             continue
         if f.capacity_basis == "imputed-equity" and em.ratio:
             r, lo, hi = em.ratio
-            cap[i] = f.revenue.value * _point_or(rng, r, lo, hi, width)
+            cval[i] = f.revenue.value
+            clo[i], chi[i] = lo, hi
+            spec.setdefault("imputed_mid", {})[i] = r
         else:
             spread = 0.0
             for fig in f.capacity_figures:
@@ -334,125 +415,137 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
                     spread = max(spread, about)
                 if "reported" in fig.qualifiers:
                     spread = max(spread, reported)
-            cap[i] = f.capacity * _point_or(rng, 1.0, 1.0 - spread, 1.0 + spread, width)
-    margins = {}
-    dm, dm_lo_hi = model.param("default-margin"), model.param_range("default-margin")
-    dt_years, dt_lo_hi = model.param("default-term-years"), model.param_range("default-term-years")
-    drawn_v, drawn_lo_hi = model.param("drawn-share"), model.param_range("drawn-share")
-    repl_v, repl_lo_hi = model.param("replacement-cost-share"), model.param_range("replacement-cost-share")
-    abs_v, abs_lo_hi = model.param("absorbed-loss-years"), model.param_range("absorbed-loss-years")
-    shared = {
-        "default-margin": _point_or(rng, dm, *dm_lo_hi, width),
-        "drawn-share": _point_or(rng, drawn_v, *drawn_lo_hi, width),
-        "replacement-cost-share": _point_or(rng, repl_v, *repl_lo_hi, width),
-        "absorbed-loss-years": _point_or(rng, abs_v, *abs_lo_hi, width),
-    }
-    p_int, p_lo_hi = model.factor("intended"), model.factor_range("intended")
-    weight_draws: dict = {}
+            cval[i], clo[i], chi[i] = f.capacity, 1.0 - spread, 1.0 + spread
+    spec.update(cval=cval, clo=clo, chi=chi)
+    em._spec_cache = spec
+    return spec
 
-    def margin_of(v):
-        if v not in margins:
-            f = em.fin[v]
-            mg = f.margin if f else None
-            margins[v] = np.full(width, max(mg, 0.0)) if mg is not None else shared["default-margin"]
-        return margins[v]
 
-    def qual_weight(ch, kind):
-        key = (ch, kind if (ch, kind) in model.kind_weights else None)
-        if key not in weight_draws:
-            w, (lo, hi) = model.weight(ch, key[1]), model.weight_range(ch, key[1])
-            weight_draws[key] = _point_or(rng, w, lo, hi, width)
-        return weight_draws[key]
+def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
+    """Λ and the USD amounts of every edge for S samples (rng None: the point run, S = 1),
+    vectorised over edges and samples: one array of draws per uncertain input. The point run
+    is in double precision; the sampled runs in single precision (7 significant digits, far
+    below the bands' own sampling error)."""
+    import numpy as np
 
-    for k, e in enumerate(em.edges):
-        sc = e.extra.get("scale", 1.0)
-        if e.kind_of_a == "membership":
-            lam[k] = model.weight("membership") / e.extra["members"]
-            continue
-        # the probability the deal happens: a letter of intent is drawn, happening or not
-        if e.data.get("included"):
-            happen = np.ones(width)  # a scenario switches it on in full
-        elif e.status == "intended":
-            if rng is None:
-                happen = np.array([p_int])
-            else:
-                happen = (rng.random(width) < _point_or(rng, p_int, *p_lo_hi, width)).astype(float)
-        else:
-            happen = np.full(width, model.factor(e.status)) if e.status else np.ones(width)
-        if e.kind_of_a == "unquantified":
-            continue
-        if e.kind_of_a == "qualitative":
-            lam[k] = qual_weight(e.channel, e.kind) * happen * sc
-            continue
-        # "amount" and "amount-no-capacity": the USD lost in the dependent's unit
-        amount = (e.amount or 0.0) * _amount_factor(model, e.quals, rng, width) * happen * sc
-        t = e.term
-        start = t.start if t and t.start else None
-        if t and t.start and t.end:
-            years = np.full(width, max(_years_between(t.start, t.end), 1e-9))
-        elif t and t.years is not None:
-            lo, hi = (t.low, t.high) if t.low is not None and t.high is not None else (t.years, t.years)
-            years = _point_or(rng, t.years, lo, hi, width)
-        else:
-            years = _point_or(rng, dt_years, *dt_lo_hi, width)
-        if start is None:
-            elapsed = np.zeros(width)  # no start in the graph: taken as starting at the as-of date
-        else:
-            elapsed = np.full(width, _years_between(start, as_of))
-        started, ended = elapsed >= 0, elapsed >= years
-        remaining_share = np.clip((years - np.maximum(elapsed, 0.0)) / years, 0.0, 1.0)
-        f_v = em.fin[e.v]
-        per_year_unit = f_v is not None and f_v.unit == "usd_per_year"
-        if e.channel == "revenue":
-            r = amount / years
-            rate[k] = np.where(ended, 0.0, r)
-            now[k] = np.where(started & ~ended, r, 0.0)
-            term[k] = amount * remaining_share
-            lost = margin_of(e.v) * (now[k] if per_year_unit else term[k])
-        elif e.channel == "supply":
-            # a year of purchases to replace: the run-rate for a stock capacity (if not ended),
-            # the purchases in force this year for a cash-needs capacity
-            yearly = np.where(started & ~ended, amount / years, 0.0) if per_year_unit else np.where(ended, 0.0, amount / years)
-            lost = shared["replacement-cost-share"] * yearly
-        elif e.channel in ("equity", "funding"):
-            if e.kind == "Stake":
-                drawn = np.ones(width)
-            elif e.status == "in-force" or (start is None and e.status is None):
-                drawn = np.ones(width)
-            else:
-                drawn = np.where(ended, 1.0, np.where(~started, 0.0,
-                                                      shared["drawn-share"] if not (t and t.end) else
-                                                      np.clip(elapsed / years, 0.0, 1.0)))
-            if e.channel == "equity":
-                lost = amount * drawn
-            else:
-                undrawn = amount * (1.0 - drawn)
-                lost = undrawn / np.maximum(years - np.maximum(elapsed, 0.0), 1.0) if per_year_unit else undrawn
-        elif e.channel == "acquisition":
-            f_u = em.fin[e.u]
-            if f_u is None or f_u.net_loss is None:
-                lam[k] = qual_weight(e.channel, e.kind) * happen * sc
-                continue
-            # the acquirer takes the acquiree's annual net loss onto its balance sheet for
-            # absorbed-loss-years: a loss at the start, whatever the acquiree's distress
-            lost = (f_u.net_loss.value * _amount_factor(model, f_u.net_loss.qualifiers, rng, width) * happen * sc
-                    * (1.0 if per_year_unit else shared["absorbed-loss-years"]))
-            usd[k] = lost
-            c = cap[e.v]
-            if not np.all(np.isnan(c)):
-                init[e.v] += lost / c
-                absorbed[k] = True
-            else:
-                lam[k] = qual_weight(e.channel, e.kind) * happen * sc
-            continue
-        else:
-            lost = np.zeros(width)
-        usd[k] = lost
-        c = cap[e.v]
-        if np.all(np.isnan(c)):
-            lam[k] = qual_weight(e.channel, e.kind) * np.where(lost > 0, 1.0, 0.0) * sc
-        else:
-            lam[k] = lost / c
+    model = em.model
+    sp_ = _spec(em)
+    n, m = len(em.nodes), len(em.edges)
+    W = 1 if rng is None else S
+    ft = np.float64 if rng is None else np.float32
+
+    def draw(lo, hi, mid=None):
+        """(len, W) draws uniform in [lo, hi] per row; the point run takes ``mid`` (default the middle)."""
+        lo, hi = np.asarray(lo, dtype=ft), np.asarray(hi, dtype=ft)
+        if rng is None:
+            c = (lo + hi) / 2.0 if mid is None else np.asarray(mid, dtype=ft)
+            return np.broadcast_to(c, lo.shape)[:, None] * np.ones((1, 1))
+        return lo[:, None] + (hi - lo)[:, None] * rng.random((lo.shape[0], W), dtype=np.float32)
+
+    def shared(name):
+        v = model.param(name)
+        lo, hi = model.param_range(name)
+        if rng is None or lo == hi:
+            return np.full((1, W), v, dtype=ft)
+        return (lo + (hi - lo) * rng.random(W, dtype=np.float32))[None, :]
+
+    # capacities (n, W)
+    cap = sp_["cval"][:, None] * draw(sp_["clo"], sp_["chi"], mid=np.where(np.isnan(sp_["cval"]), 1.0, 1.0))
+    for i, r in sp_.get("imputed_mid", {}).items():
+        if rng is None:
+            cap[i] = sp_["cval"][i] * r
+    cat = sp_["cat"]
+    lam, usd = np.zeros((m, W), dtype=ft), np.zeros((m, W), dtype=ft)
+    rate, now, term = np.zeros((m, W), dtype=ft), np.zeros((m, W), dtype=ft), np.zeros((m, W), dtype=ft)
+    init = np.zeros((n, W), dtype=ft)
+    if not m:
+        return _Arrays(lam, usd, rate, now, term, cap, init)
+    # qualitative weights: one draw per weight key and sample
+    wk = sp_["wkeys"]
+    wv = np.array([model.weight(c, k) for c, k in wk])
+    wr = np.array([model.weight_range(c, k) for c, k in wk]).reshape(-1, 2)
+    wdraw = draw(wr[:, 0], wr[:, 1], mid=wv)
+    # whether each deal happens
+    intended = sp_["hap_kind"] == 1
+    if intended.any() and rng is not None:
+        hap = np.broadcast_to(sp_["hap_val"].astype(ft)[:, None], (m, W)).copy()
+        p_lo, p_hi = model.factor_range("intended")
+        k_int = int(intended.sum())
+        p = p_lo + (p_hi - p_lo) * rng.random((k_int, W), dtype=np.float32)
+        hap[intended] = (rng.random((k_int, W), dtype=np.float32) < p)
+    else:
+        hap = sp_["hap_val"].astype(ft)[:, None]  # (m, 1): broadcast, not copied
+    sc = sp_["sc"][:, None]
+    mem = cat == _MEM
+    lam[mem] = (model.weight("membership") / sp_["members"][mem])[:, None]
+    ql = (cat == _QUAL) | (cat == _ACQQ)
+    if ql.any():
+        import scipy.sparse as sps
+
+        qi = np.flatnonzero(ql)
+        w = np.clip(wdraw[sp_["wkey"][qi]] * hap[qi] * sc[qi], 0.0, 1.0 - 1e-7)
+        G = sps.csr_array((np.ones(qi.size, dtype=ft), (sp_["qgroup"][qi], np.arange(qi.size))),
+                          shape=(sp_["nq"], qi.size))
+        combined = -np.expm1(G @ np.log1p(-w))
+        first_q = qi[sp_["qfirst"][qi]]
+        lam[first_q] = combined[sp_["qgroup"][first_q]]
+    amt_mask = (cat == _REV) | (cat == _SUP) | (cat == _EQ) | (cat == _FUND) | (cat == _ACQ)
+    if amt_mask.any():
+        idx = np.flatnonzero(amt_mask)
+        fac = draw(sp_["qlo"][idx], sp_["qhi"][idx])
+        amount = sp_["a"][idx][:, None] * fac * hap[idx] * sc[idx]
+        yv, ylo, yhi, ydef = sp_["yval"][idx], sp_["ylo"][idx], sp_["yhi"][idx], sp_["ydefault"][idx]
+        years = draw(ylo, yhi, mid=yv)
+        if ydef.any():
+            d_lo, d_hi = model.param_range("default-term-years")
+            years[ydef] = draw(np.full(int(ydef.sum()), d_lo), np.full(int(ydef.sum()), d_hi),
+                               mid=np.full(int(ydef.sum()), model.param("default-term-years")))
+        years = np.maximum(years, 1e-9)
+        el = sp_["elapsed"][idx][:, None]
+        started, ended = el >= 0, el >= years
+        remaining = np.clip((years - np.maximum(el, 0.0)) / years, 0.0, 1.0)
+        py = sp_["per_year"][idx][:, None]
+        c_idx = cat[idx]
+        lost = np.zeros_like(amount)
+        # revenue: lost operating income over the term (stock) or this year (per year)
+        rv = c_idx == _REV
+        if rv.any():
+            r = amount[rv] / years[rv]
+            rate[idx[rv]] = np.where(ended[rv], 0.0, r)
+            now[idx[rv]] = np.where(started[rv] & ~ended[rv], r, 0.0)
+            term[idx[rv]] = amount[rv] * remaining[rv]
+            mg = sp_["margin"][idx[rv]][:, None]
+            mg = np.where(np.isnan(mg), shared("default-margin"), mg)
+            lost[rv] = mg * np.where(py[rv], now[idx[rv]], term[idx[rv]])
+        su = c_idx == _SUP
+        if su.any():
+            yearly = np.where(py[su], np.where(started[su] & ~ended[su], amount[su] / years[su], 0.0),
+                              np.where(ended[su], 0.0, amount[su] / years[su]))
+            lost[su] = shared("replacement-cost-share") * yearly
+        ef = (c_idx == _EQ) | (c_idx == _FUND)
+        if ef.any():
+            dk = sp_["drawn_kind"][idx[ef]][:, None]
+            by_time = np.clip(el[ef] / years[ef], 0.0, 1.0)
+            drawn = np.where(dk == 1, 1.0, np.where(ended[ef], 1.0, np.where(~started[ef], 0.0,
+                             np.where(dk == 2, by_time, shared("drawn-share")))))
+            eq = c_idx[ef] == _EQ
+            undrawn = amount[ef] * (1.0 - drawn)
+            per = undrawn / np.maximum(years[ef] - np.maximum(el[ef], 0.0), 1.0)
+            lost[ef] = np.where(eq[:, None], amount[ef] * drawn, np.where(py[ef], per, undrawn))
+        aq = c_idx == _ACQ
+        if aq.any():
+            lost[aq] = amount[aq] * np.where(py[aq], 1.0, shared("absorbed-loss-years"))
+        usd[idx] = lost
+        rows = sp_["rows"][idx]
+        c = cap[rows]
+        has = ~np.isnan(c)
+        lam_amt = np.where(has, lost / np.where(has, c, 1.0), wdraw[sp_["wkey"][idx]] * (lost > 0) * sc[idx])
+        # an absorbed acquisition lands at the start (init), not through Λ
+        absorbed = aq[:, None] & has
+        lam_amt = np.where(absorbed, 0.0, lam_amt)
+        if absorbed.any():
+            np.add.at(init, rows[aq], np.where(absorbed[aq], lost[aq] / np.where(has[aq], c[aq], 1.0), 0.0))
+        lam[idx] = lam_amt
     return _Arrays(lam, usd, rate, now, term, cap, init)
 
 
@@ -467,8 +560,9 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float,
     import scipy.sparse as sp
 
     m = len(rows)
-    R = sp.csr_array((np.ones(m), (rows, np.arange(m))), shape=(n, m)) if m else None
-    h = h0.copy()
+    R = sp.csr_array((np.ones(m, dtype=lam.dtype), (rows, np.arange(m))), shape=(n, m)) if m else None
+    h = h0.astype(lam.dtype, copy=True)
+    h0 = h0.astype(lam.dtype, copy=False)
     first = np.where(h0 > 0, 1, 0)
     rounds = 1
     if m == 0:
@@ -497,27 +591,41 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float,
             distressed = newly
             np.copyto(first, rounds, where=newly & (first == 0))
         return h, first, rounds
-    # every sample (column) runs until its own increments fall below tol; only the columns
-    # still moving are computed (a near-critical sample can take thousands of rounds)
-    dh = h.copy()
-    active = np.arange(h.shape[1])
+    # every sample (column) runs until its own increments fall below tol; the columns still
+    # moving are kept in compact working arrays (a near-critical sample can take thousands of
+    # rounds, and the others should not pay for it)
+    cols_left = np.arange(h.shape[1])
+    wh, wd, wl, w0 = h.copy(), h.copy(), lam, h0
+    wfirst = first.copy()
+    live = np.ones(h.shape[1], dtype=bool)
     while True:
-        moving = dh[:, active].max(axis=0) > tol if active.size else np.zeros(0, dtype=bool)
-        active = active[moving]
-        if not active.size:
+        if live.any():
+            stopped = live & (wd.max(axis=0) <= tol)
+            if stopped.any():
+                # a converged sample stops where it is (its increments set to 0)
+                wd[:, stopped] = 0.0
+                live &= ~stopped
+        if not live.all() and (live.sum() * 2 < live.size or not live.any()):
+            # compact the working arrays only when half of them have stopped
+            done = ~live
+            h[:, cols_left[done]] = wh[:, done]
+            first[:, cols_left[done]] = wfirst[:, done]
+            cols_left = cols_left[live]
+            wh, wd, wl, w0, wfirst = wh[:, live], wd[:, live], wl[:, live], w0[:, live], wfirst[:, live]
+            live = np.ones(cols_left.size, dtype=bool)
+        if not cols_left.size:
             break
         if rounds >= max_rounds:
-            worst = active[np.argmax(dh[:, active].max(axis=0))]
-            raise ConvergenceError(method, rounds, float(dh[:, worst].max()), _radius(rows, cols, lam[:, [worst]], n))
+            worst = int(np.argmax(wd.max(axis=0)))
+            raise ConvergenceError(method, rounds, float(wd[:, worst].max()), _radius(rows, cols, wl[:, [worst]], n))
         rounds += 1
-        sub = h[:, active]
-        step = R @ (lam[:, active] * dh[cols][:, active])
-        new = np.minimum(1.0, sub + step)
+        new = np.minimum(1.0, wh + R @ (wl * wd[cols]))
         if keep.any():
-            new[keep] = h0[keep][:, active]
-        dh[:, active] = new - sub
-        h[:, active] = new
-        np.copyto(first, rounds, where=(h > 0) & (first == 0))
+            new[keep] = w0[keep]
+        new[:, ~live] = wh[:, ~live]
+        wd = new - wh
+        wh = new
+        np.copyto(wfirst, rounds, where=(wh > 0) & (wfirst == 0))
     return h, first, rounds
 
 
@@ -619,7 +727,7 @@ def _reach(em: EconomicModel, shocks: list[int]) -> set[int]:
 
 
 def run_economic(em: EconomicModel, shocks, severity: float = 1.0, method: str = "linear", *, samples: int = 0,
-                 seed: int | None = None, layer: str = "all", top: int | None = None, chunk: int = 250) -> EconomicResult:
+                 seed: int | None = None, layer: str = "all", top: int | None = None, chunk: int = 2000) -> EconomicResult:
     """Run the model from ``shocks`` at ``severity``: one point run (every input at its central
     value) and, with ``samples``, that many sampled runs for the bands (p5/p50/p95 of h, of the
     USD loss and of the USD at risk per year, and P(top 3), P(top 10) of each actor)."""
@@ -685,7 +793,10 @@ def _bands(loc, rows, cols, n, h0_for, method, max_rounds, tol, samples, seed, c
 
     rng = np.random.default_rng(seed)
     m = len(rows)
+    # at most about 4·10^6 numbers per edge × sample array (a few tens of MB) at a time
+    chunk = max(1, min(chunk, int(4e6 // max(m, 1))))
     R = sp.csr_array((np.ones(m), (rows, np.arange(m))), shape=(n, m)) if m else sp.csr_array((n, 0))
+    acq = np.array([e.channel == "acquisition" and e.kind_of_a == "amount" for e in loc.edges], dtype=bool)
     H, L, Y, RK, K = [], [], [], [], []
     shocked = h0_for(1)[:, 0] > 0
     n_shocked = int(shocked.sum())
@@ -693,9 +804,12 @@ def _bands(loc, rows, cols, n, h0_for, method, max_rounds, tol, samples, seed, c
     while done < samples:
         width = min(chunk, samples - done)
         arr = _sample_arrays(loc, width, rng)
-        h, _, _ = _propagate(rows, cols, arr.lam, n, np.minimum(1.0, h0_for(width) + arr.init), method, max_rounds,
-                             tol, shocked)
-        acq = np.array([e.channel == "acquisition" and e.kind_of_a == "amount" for e in loc.edges], dtype=bool)
+        # the sampled runs propagate in single precision (half the memory traffic) to the
+        # model's band-tolerance: the bands are shown to 2 decimals and their own sampling error
+        # is far larger than it
+        h, _, _ = _propagate(rows, cols, arr.lam, n,
+                             np.minimum(1.0, h0_for(width) + arr.init).astype(np.float32), method, max_rounds,
+                             max(tol, loc.model.param("band-tolerance")), shocked)
         risk = R @ np.where(acq[:, None], arr.usd, arr.usd * h[cols]) if m else np.zeros((n, width))
         cap = arr.cap
         loss = np.where(np.isnan(cap), np.nan, h * np.nan_to_num(cap))
@@ -707,16 +821,16 @@ def _bands(loc, rows, cols, n, h0_for, method, max_rounds, tol, samples, seed, c
         np.put_along_axis(rank, order, np.arange(n)[:, None].repeat(width, axis=1), axis=0)
         H.append(h), L.append(loss), Y.append(per_year), RK.append(rank - n_shocked), K.append(risk)
         done += width
-    H, L, Y, RK, K = (np.concatenate(x, axis=1) for x in (H, L, Y, RK, K))
+    H, L, Y, RK, K = (x[0] if len(x) == 1 else np.concatenate(x, axis=1) for x in (H, L, Y, RK, K))
     q = (5, 50, 95)
 
     def pct(a):
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return np.nanpercentile(a, q, axis=1)
+        """Percentiles of the rows with a capacity (the others stay NaN)."""
+        out = np.full((3, a.shape[0]), np.nan)
+        ok = ~np.isnan(a).any(axis=1)
+        if ok.any():
+            out[:, ok] = np.percentile(a[ok], q, axis=1)
+        return out
 
     # a distribution-free confidence interval of each p50 (order statistics S/2 ± z·√S/2, z of
     # the model's p50-confidence): two actors whose intervals do not overlap keep their order

@@ -42,7 +42,8 @@ def gains_on_view(competition, base_view, h: dict[str, float], model, extra=(), 
       ``substitution-share × h(incumbent)`` of its annual revenue, split evenly among them; in
       USD per year where ``revenue`` (actor → USD per year) has the incumbent's revenue;
     * a group's gain is split evenly among its named members (``kg:memberOf``), not copied; the
-      group's row keeps the total (``group``);
+      group's row keeps the total (``group``); a group with no gain of its own gains the sum of
+      what its named members gain;
     * bargaining power: the customers, licensees and API dependents of a distressed provider with
       at least one substitute gain ``bargaining-weight × h(provider)`` (a share: no price is stated);
     * named beneficiaries (``extra``: ``(actor, weight)`` pairs of a scenario) gain
@@ -108,6 +109,18 @@ def gains_on_view(competition, base_view, h: dict[str, float], model, extra=(), 
     top = max(h.values(), default=0.0)
     for actor, weight in extra:
         add(actor, weight * top, None, {"rule": "scenario", "from": None, "rel": None, "kind": None, "sources": []})
+    # a group with no gain of its own gains what its named members gain (the sum, not copied)
+    for group, named in members.items():
+        if group in gain:
+            continue
+        parts = [(m, gain[m], usd.get(m)) for m, _ in named if m in gain and m not in groups]
+        if parts:
+            gain[group] = sum(g for _, g, _ in parts)
+            if any(u is not None for _, _, u in parts):
+                usd[group] = sum(u or 0.0 for _, _, u in parts)
+            via[group] = [{"rule": "its members gain", "from": m, "rel": None, "kind": "memberOf", "sources": [],
+                           "amount": g, "usd_per_year": u} for m, g, u in parts]
+            groups.add(group)
     rows = []
     for actor, g in gain.items():
         label = base_view.nodes[actor].get("label", actor) if actor in base_view else actor

@@ -137,10 +137,20 @@ def spectral_radius(M) -> float:
     if n <= 400:
         dense = M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
         return float(np.max(np.abs(np.linalg.eigvals(dense))))
-    from scipy.sparse.linalg import ArpackNoConvergence, eigs
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs
 
+    M = sp.csr_array(M, dtype=float)
     try:
-        vals = eigs(sp.csr_array(M, dtype=float), k=1, which="LM", return_eigenvectors=False, maxiter=n * 20)
+        vals = eigs(M, k=1, which="LM", return_eigenvectors=False, maxiter=2000, tol=1e-6)
         return float(np.abs(vals).max())
-    except ArpackNoConvergence as exc:  # pragma: no cover - the partial answer is still an estimate
-        return float(np.abs(exc.eigenvalues).max()) if len(exc.eigenvalues) else float("nan")
+    except (ArpackNoConvergence, ArpackError):
+        # a non-negative matrix: the growth of ‖M^k x‖ estimates its Perron root
+        x = np.ones(n) / n
+        rho = 0.0
+        for _ in range(200):
+            y = np.abs(M) @ x
+            s = y.sum()
+            if s == 0:
+                return 0.0
+            rho, x = s / x.sum(), y / s
+        return float(rho)

@@ -3,7 +3,7 @@
 Layout: :mod:`~kg.server.protocol` reads a request, :mod:`~kg.server.lexer` and
 :mod:`~kg.server.policy` decide what to refuse, :mod:`~kg.server.negotiate` picks the format,
 :mod:`~kg.server.pool` runs the work in killable :mod:`~kg.server.worker` processes, which
-:mod:`~kg.server.sandbox` keeps off the network,
+:mod:`~kg.server.sandbox` keeps off the network, in the order :mod:`~kg.server.fairqueue` decides,
 :mod:`~kg.server.app` routes and :mod:`~kg.server.http` speaks HTTP.
 """
 

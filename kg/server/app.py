@@ -127,6 +127,8 @@ class App:
         self.queries = list_queries()
         self.static = {p.name: (p.read_bytes(), _STATIC_TYPES.get(p.suffix, "application/octet-stream"))
                        for p in STATIC.glob("*") if p.is_file() and p.suffix in _STATIC_TYPES}
+        self.static.update({f"editor/{p.name}": (p.read_bytes(), _STATIC_TYPES[p.suffix])  # the query editor
+                            for p in STATIC.glob("editor/*") if p.suffix in _STATIC_TYPES})
         self._clients: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -174,10 +176,12 @@ class App:
         if path == "/viz":
             _allow(req, "GET", "HEAD")
             return self._in_slot(req, self.viz, req)
+        if path.startswith("/resource/") or path in ("/labels", "/vocabulary"):
+            return self._entity_route(req, path)
         if path == "/" or path.startswith("/static/"):
             _allow(req, "GET", "HEAD")
             return self.static_file(path[len("/static/"):] if path != "/" else "index.html")
-        raise HTTPError(404, f"nothing at {path}; the endpoint is /sparql, the query page /")
+        raise HTTPError(404, f"nothing at {path}; the endpoint is /sparql, the query page /, entity pages /resource/NAME")
 
     # -- /sparql ---------------------------------------------------------------------------
     def sparql(self, req: Request) -> Response:
@@ -278,6 +282,21 @@ class App:
             if key != "timeout":
                 params[key] = value
         return self._work(req, {"op": "viz", "params": params}, self._timeout(dict(req.params).get("timeout")))
+
+    def _entity_route(self, req: Request, path: str) -> Response:
+        """/resource/NAME (entity pages, kg/server/entity.py), /labels and /vocabulary (the query page's)."""
+        from kg.server import entity
+
+        if path == "/vocabulary":
+            _allow(req, "GET", "HEAD")
+            from kg.server.vocabulary import vocabulary_json
+
+            return Response(200, vocabulary_json(), "application/json", {"Cache-Control": "no-cache"})
+        _allow(req, "GET", "HEAD", *(("POST",) if path == "/labels" else ()))
+        job = (entity.labels_job(req.params, req.body) if path == "/labels"
+               else entity.entity_job(path, req.params, req.headers.get("Accept")))
+        resp = self._in_slot(req, self._work, req, job, self.config.timeout)
+        return entity.missing_page(resp) if resp.status == 404 and job.get("format") == "html" else resp
 
     def static_file(self, name: str) -> Response:
         if name not in self.static:

@@ -17,8 +17,11 @@ other jobs (it varies up to 3x between rounds, so both run at once and the round
   --requests 10000 --clients 8 --rounds 5``): median round 3618 req/s here, 2412 for the standard
   library's server;
 - the whole server, ``ASK {}`` to ``kg serve --workers 2`` (``python benchmarks/bench_server_ab.py
-  BEFORE-CHECKOUT . --requests 2000 --clients 8 --rounds 5``): median round 1209 req/s here, 1545 before (p50 4.16 ms and 3.51 ms); with one
-  client the p50 was 0.46 ms for both.
+  BEFORE-CHECKOUT . --requests 2000 --clients 8 --rounds 5``), median round after / before in three
+  runs: 1209 / 1545, 1428 / 1697 and 1351 / 1161 req/s (p50 4.16 / 3.51, 4.32 / 3.91 and
+  4.42 / 4.51 ms): slower in two runs (-22 %, -16 %), faster in one (+16 %), within the spread of
+  the rounds themselves; with one client
+  (``--clients 1``) p50 0.46 / 0.46 and 0.63 / 0.59 ms.
 
 Bounds: at most ``max_connections`` connections are served at once (one thread each); past that a
 new connection gets a 503 written without a thread and is closed. A connection must deliver a

@@ -3,24 +3,24 @@
 Each worker holds its own in-memory copy of the store (a snapshot in N-Quads), so queries run
 in parallel on every core and a runaway query takes only its own process down. An update runs
 with every worker held (no query sees half of it); the worker that ran it hands back a new
-snapshot, which the others load and replacements start from.
+snapshot, which the others load and replacements start from. A large answer comes from its worker
+in chunks (:class:`_Body`), and the worker stays held until the last one is written to the client.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter, OrderedDict, deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from kg.server.errors import HTTPError
+from kg.server.fairqueue import FairQueue
 
 __all__ = ["WorkerPool"]
 
@@ -73,27 +73,15 @@ class _Worker:
         self.conn.close()
 
 
-class _Ticket:
-    """A request waiting for a worker."""
-
-    __slots__ = ("client", "general_only", "worker", "arrived", "ready")
-
-    def __init__(self, client: str, general_only: bool, lock):
-        self.client, self.general_only, self.worker = client, general_only, None
-        self.arrived = time.monotonic()
-        self.ready = threading.Condition(lock)  # notified alone when it gets a worker (no thundering herd)
-
-
 class WorkerPool:
-    """``size`` worker processes, and one reserved (quick) worker, serving jobs from :mod:`kg.server.worker`.
+    """``size`` worker processes, and one reserved worker, serving jobs from :mod:`kg.server.worker`.
 
-    Fair queueing (docs/server.md, "Limits"): requests waiting for a worker are queued per client
-    and served round-robin: a free worker goes to the waiting client that was given one longest ago,
-    so one client's burst does not go ahead of everyone else. When every worker is busy, a client that holds no worker may use the reserved
-    worker for up to ``quick_seconds``: cheap queries (an ASK, a page of rows) answer at once while
-    slow ones run to their timeouts on the others. A job that overruns that budget is stopped there
-    (the reserved worker is replaced), goes back to the queue for an ordinary worker with what is left
+    Which request gets a free worker is :class:`kg.server.fairqueue.FairQueue`'s: round-robin over
+    clients, and, when every ordinary worker is busy, the reserved worker for a client that holds
+    none, for up to ``quick_seconds``. A job that overruns that budget is stopped there (the
+    reserved worker is replaced), goes back to the queue for an ordinary worker with what is left
     of its timeout, and its client may not use the reserved worker again for ``timeout`` seconds.
+    docs/server.md ("Limits") has the reasons and the figures.
 
     Parameters
     ----------
@@ -112,17 +100,8 @@ class WorkerPool:
         self.size = 0
         self.graphs: list[str] = []
         self.replacements = 0
-        self.generation = 0  # bumped by every update; a worker started before it loads the new snapshot
-        self._mutex = threading.Lock()
-        self._cv = threading.Condition(self._mutex)  # waited on by an update for the reserved worker
-        self._idle: list[_Worker] = []
-        self._quick: _Worker | None = None  # the reserved worker when it is idle
-        self._quick_reserved = False  # an update is waiting for the reserved worker
-        self._quick_alive = quick_seconds > 0  # False once it could not be restarted
-        self._waiting: OrderedDict[str, deque[_Ticket]] = OrderedDict()
-        self._held: Counter[str] = Counter()
-        self._served: dict[str, float] = {}  # client -> monotonic time it was last given a worker
-        self._barred: dict[str, float] = {}  # client -> monotonic time until which the reserved worker is refused
+        self.generation = 0  # bumped by every update; a worker from before it never serves again
+        self.queue = FairQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._update_lock = threading.Lock()
@@ -132,12 +111,12 @@ class WorkerPool:
             quick = self._start() if quick_seconds > 0 else None
             for w in workers:
                 self.graphs = w.wait_ready(start_timeout)
-                self._idle.append(w)
+                self.queue.add(w)
                 self.size += 1
             if quick is not None:
                 quick.wait_ready(start_timeout)
                 quick.quick = True
-                self._quick = quick
+                self.queue.add(quick, reserved=True)
         except BaseException:
             self.close()
             raise
@@ -152,18 +131,14 @@ class WorkerPool:
         """
         deadline = time.monotonic() + timeout
         worker = self._take(client, deadline, timeout)
-        if getattr(worker, "quick", False):
+        if worker.quick:
             budget = min(deadline, time.monotonic() + self.quick_seconds)
             try:
                 return self._exchange(worker, job, budget, client)
             except _Overrun:
                 if budget >= deadline:
                     raise _timeout(timeout, "running the query") from None
-                with self._cv:  # a slow query: not on the reserved worker again for a while
-                    now = time.monotonic()
-                    if len(self._barred) > 4096:
-                        self._barred = {c: t for c, t in self._barred.items() if t > now}
-                    self._barred[client] = now + timeout
+                self.queue.bar(client, timeout)  # a slow query: not on the reserved worker again for a while
                 log.info("a job of %s overran the reserved worker's %g s; queued for an ordinary worker",
                          client, self.quick_seconds)
             worker = self._take(client, deadline, timeout, general_only=True)
@@ -181,8 +156,8 @@ class WorkerPool:
             try:
                 while len(held) < self.size:
                     held.append(self._take(client, deadline, timeout, general_only=True))
-                quick = self._take_quick(client, deadline)
-                if quick is not None:
+                quick = self.queue.take_reserved(client, deadline)
+                if quick is not None:  # if it stayed busy, it is replaced when it comes back (_release)
                     held.append(quick)
             except HTTPError:
                 self._release_all(held, client)
@@ -211,108 +186,21 @@ class WorkerPool:
                     pass  # that worker was replaced, and its replacement starts from the new snapshot
             return reply
 
-    # -- the queue -------------------------------------------------------------------------
     def _take(self, client: str, deadline: float, timeout: float, general_only: bool = False) -> _Worker:
-        with self._cv:
-            ticket = _Ticket(client, general_only, self._mutex)
-            self._waiting.setdefault(client, deque()).append(ticket)
-            self._dispatch()
-            while ticket.worker is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
-                    queue_ = self._waiting.get(client)
-                    if queue_ is not None:
-                        queue_.remove(ticket)
-                        if not queue_:
-                            del self._waiting[client]
-                    raise _timeout(timeout, "waiting for a free worker")
-                ticket.ready.wait(remaining)
-            return ticket.worker
-
-    def _take_quick(self, client: str, deadline: float) -> _Worker | None:
-        """The reserved worker for an update, once it is idle; None when there is none.
-
-        If it is not idle by ``deadline`` the update goes ahead without it and the reserved worker is
-        replaced (from the new snapshot) when it comes back, so no query sees the old store after it.
-        """
-        with self._cv:
-            self._quick_reserved = True
-            try:
-                while self._quick is None and self._quick_alive and time.monotonic() < deadline and not self._closed:
-                    self._cv.wait(min(0.5, max(0.0, deadline - time.monotonic())))
-                worker, self._quick = self._quick, None
-                if worker is not None:
-                    self._held[client] += 1
-                return worker
-            finally:
-                self._quick_reserved = False
-
-    def _dispatch(self) -> None:
-        """Give idle workers to waiting tickets, called with _cv held.
-
-        Round-robin over clients: the next worker goes to the waiting client that was given one
-        longest ago (a client never served first), and to that client's oldest ticket.
-        """
-        while self._idle and self._waiting:
-            client = min(self._waiting, key=lambda c: self._served.get(c, -math.inf))  # min keeps the first of ties
-            tickets = self._waiting[client]
-            ticket = tickets.popleft()
-            if not tickets:
-                del self._waiting[client]
-            self._assign(ticket, self._idle.pop())
-        if self._quick is not None and not self._quick_reserved and self._waiting:
-            # the newest eligible ticket: a burst that has waited is likely slow work, a newcomer often cheap
-            now, best = time.monotonic(), None
-            for client, tickets in self._waiting.items():
-                if self._held[client] or self._barred.get(client, 0) > now:
-                    continue
-                for t in tickets:
-                    if not t.general_only and (best is None or t.arrived > best.arrived):
-                        best = t
-            if best is not None:
-                tickets = self._waiting[best.client]
-                tickets.remove(best)
-                if not tickets:
-                    del self._waiting[best.client]
-                self._assign(best, self._quick)
-                self._quick = None
-        if self._quick_reserved:
-            self._cv.notify_all()
-
-    def _assign(self, ticket: _Ticket, worker: _Worker) -> None:
-        ticket.worker = worker
-        self._held[ticket.client] += 1
-        now = time.monotonic()
-        if len(self._served) > 4096:
-            self._served = {c: t for c, t in self._served.items() if now - t < 600 or c in self._waiting}
-        self._served[ticket.client] = now
-        ticket.ready.notify()
+        ticket = self.queue.take(client, deadline, general_only)
+        if ticket is None:
+            raise _timeout(timeout, "waiting for a free worker")
+        return ticket.worker
 
     def _release(self, worker: _Worker, client: str) -> None:
         if worker.generation != self.generation:  # busy during an update that went ahead without it
             self._replace(worker, client)
             return
-        with self._cv:
-            self._held[client] -= 1
-            if self._held[client] <= 0:
-                del self._held[client]
-            if getattr(worker, "quick", False):
-                self._quick = worker
-            else:
-                self._idle.append(worker)
-            self._dispatch()
+        self.queue.give_back(worker, client, reserved=worker.quick)
 
     def _release_all(self, workers, client: str) -> None:
         for w in workers:
             self._release(w, client)
-
-    def _forget(self, client: str) -> None:
-        """A held worker that will not come back (it was killed): the client holds one fewer."""
-        with self._cv:
-            self._held[client] -= 1
-            if self._held[client] <= 0:
-                del self._held[client]
-            self._dispatch()
 
     def _exchange(self, worker: _Worker, job: dict, deadline: float, client: str, release: bool = True):
         try:
@@ -341,14 +229,13 @@ class WorkerPool:
         return w
 
     def _replace(self, worker: _Worker, client: str) -> None:
-        """Kill ``worker`` now; start its replacement in the background."""
+        """Kill ``worker``, which ``client`` held, now; start its replacement in the background."""
         with self._lock:
             self._all.discard(worker)
         worker.kill()
         self.replacements += 1
-        self._forget(client)
-        threading.Thread(target=self._respawn, args=(getattr(worker, "quick", False),), name="kg-respawn",
-                         daemon=True).start()
+        self.queue.forget(client)
+        threading.Thread(target=self._respawn, args=(worker.quick,), name="kg-respawn", daemon=True).start()
 
     def _respawn(self, quick: bool = False) -> None:
         for attempt in range(3):
@@ -364,12 +251,7 @@ class WorkerPool:
                     w.conn.recv()
                     w.generation = generation
                 w.quick = quick
-                with self._cv:
-                    if quick:
-                        self._quick = w
-                    else:
-                        self._idle.append(w)
-                    self._dispatch()
+                self.queue.add(w, reserved=quick)
                 return
             except Exception as exc:  # keep serving with fewer workers rather than crash
                 log.error("could not start a worker (attempt %d): %s", attempt + 1, exc)
@@ -378,12 +260,11 @@ class WorkerPool:
                         self._all.discard(w)
                     w.kill()
                 time.sleep(1)
-        with self._cv:
-            if quick:
-                self._quick_alive = False
-            else:
+        if quick:
+            self.queue.lose_reserved()
+        else:
+            with self._lock:
                 self.size -= 1
-            self._cv.notify_all()
 
     def close(self) -> None:
         self._closed = True
@@ -391,11 +272,7 @@ class WorkerPool:
             workers, self._all = list(self._all), set()
         for w in workers:
             w.kill()
-        with self._cv:
-            self._cv.notify_all()
-            for tickets in self._waiting.values():
-                for t in tickets:
-                    t.ready.notify()
+        self.queue.close()
 
     def __enter__(self):
         return self

@@ -138,6 +138,10 @@ def _run(kg, job: dict):
         return _update(kg, job)
     if op == "viz":
         return _viz(kg, job)
+    if op in ("entity", "labels"):  # entity pages and the query page's labels: kg/server/entity.py
+        from kg.server import entity
+
+        return entity.run_entity(kg, job) if op == "entity" else entity.run_labels(kg, job)
     raise ValueError(f"unknown job {op!r}")
 
 

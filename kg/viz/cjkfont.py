@@ -3,7 +3,7 @@
 A page is read on machines without any CJK font (Chinese then shows as boxes), so it carries
 its own glyphs, as a WOFF2 ``@font-face`` in a ``data:`` URL. The package ships
 ``kg/static/viz/fonts/kg-cjk.woff2``, a subset of Noto Sans CJK TC (SIL OFL 1.1, licence
-beside it) covering the 5,401 common characters of Big5 level 1 and every CJK character of the
+beside it; TrueType outlines, which subset fast) covering the 5,401 common characters of Big5 level 1 and every CJK character of the
 bundled graph and the page's own words; each page embeds a subset of that with only the
 characters it shows. Characters the shipped font lacks are taken from a Noto Sans CJK (or
 Source Han Sans) font installed on the machine, or from the file named by ``KG_CJK_FONT``,
@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import io
 import os
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,7 +52,8 @@ def cjk_chars(*texts: str) -> frozenset[str]:
     >>> sorted(cjk_chars("甲骨文 Oracle", "「輝達」"))
     ['「', '」', '文', '甲', '輝', '達', '骨']
     """
-    return frozenset(ch for text in texts for ch in text if is_cjk(ch))
+    distinct = set().union(*map(set, texts))  # set() runs in C: pages are megabytes long
+    return frozenset(ch for ch in distinct if is_cjk(ch))
 
 
 def font_face_css(text: str) -> str:
@@ -145,11 +148,17 @@ def _open(path: Path, index: int):
 
 def _subset(path: Path, index: int, unicodes) -> bytes:
     from fontTools import subset
+    from fontTools.ttLib import TTFont
 
-    font = _open(path, index)
+    # the bounding boxes of the original are kept (recomputing them draws every glyph)
+    font = TTFont(str(path), fontNumber=index, lazy=True, recalcBBoxes=False)
     options = subset.Options()
     options.flavor = "woff2"
-    options.layout_features = ["*"]  # vertical forms and the like stay available
+    # exactly the glyphs asked for: no OpenType-feature alternates (vertical forms, other
+    # languages' local forms: pages set CJK horizontally) and no mirrored pairs (《 does not bring
+    # 》: the pages' text runs left to right)
+    options.layout_features = []
+    options.bidi_closure = False
     options.hinting = False
     options.notdef_outline = True
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
@@ -159,8 +168,38 @@ def _subset(path: Path, index: int, unicodes) -> bytes:
     _rename(font)
     font.flavor = "woff2"
     buf = io.BytesIO()
-    font.save(buf)
+    with _LOCK, _brotli_quality(BROTLI_QUALITY):
+        font.save(buf)
     return buf.getvalue()
+
+
+#: Brotli quality of a page's font: 9 makes a page's subset 5 to 10 times faster than fontTools'
+#: default 11, for a file 3 % larger (benchmarks/bench_viz_font.py, docs/viz.md).
+BROTLI_QUALITY = 9
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def _brotli_quality(quality: int):
+    """fontTools' WOFF2 writer calls ``brotli.compress`` without a quality (so 11, the slowest):
+    lend it, while it writes, a brotli whose ``compress`` uses ``quality``."""
+    from fontTools.ttLib import woff2
+
+    real = woff2.brotli
+
+    class _Brotli:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        @staticmethod
+        def compress(data, **kw):
+            return real.compress(data, **{"quality": quality, **kw})
+
+    woff2.brotli = _Brotli()
+    try:
+        yield
+    finally:
+        woff2.brotli = real
 
 
 def _rename(font) -> None:

@@ -53,7 +53,12 @@
       network.setOptions({ physics: { enabled: false } });
       if (!data.separate || data.nodes.length < 2) return done();
       // the boxes (shape and label) are measured when drawn: separate them after one more frame
-      network.once("afterDrawing", function () { separate(); fitAll(); done(); });
+      // (and report stable only once drawn where they now are, so getBoundingBox is current)
+      network.once("afterDrawing", function () {
+        separate(); fitAll();
+        network.once("afterDrawing", done);
+        network.redraw();
+      });
       network.redraw();
     }
     function done() {
@@ -73,13 +78,17 @@
       });
     }
     function separate() {
-      var items = boxes(), n = items.length, moved = {}, round, i, j;
-      for (round = 0; round < 400; round++) {
+      var items = boxes(), n = items.length, moved = {}, round, i, j, start = performance.now();
+      function left(x) { return x.x + x.l; }
+      for (round = 0; round < 3000 && performance.now() - start < 3000; round++) {
         var any = false;
+        // a sweep along x: once a box starts right of a's right edge, no later box can meet a
+        items.sort(function (p, q) { return left(p) - left(q); });
         for (i = 0; i < n; i++) {
           var a = items[i];
           for (j = i + 1; j < n; j++) {
             var c = items[j];
+            if (left(c) >= a.x + a.r + GAP) break;
             var ox = Math.min(a.x + a.r, c.x + c.r) - Math.max(a.x + a.l, c.x + c.l) + GAP;
             var oy = Math.min(a.y + a.b, c.y + c.b) - Math.max(a.y + a.t, c.y + c.t) + GAP;
             if (ox <= 0 || oy <= 0) continue;
@@ -96,7 +105,11 @@
         }
         if (!any) break;
       }
-      Object.keys(moved).forEach(function (id) { network.moveNode(id, moved[id].x, moved[id].y); });
+      // set the positions directly: network.moveNode would redraw the whole network once per actor
+      Object.keys(moved).forEach(function (id) {
+        var node = network.body.nodes[id];
+        node.x = moved[id].x; node.y = moved[id].y;
+      });
     }
     // fit every box (labels included) inside the canvas with a margin, so nothing is clipped
     var MARGIN = 24;  // CSS pixels
