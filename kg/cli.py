@@ -428,7 +428,9 @@ def validate(session, files):
     """
     from kg.validate import validate_store
 
-    store = session.load(tuple(session.data) + tuple(files), validate=False)
+    if session.store_dir and files:
+        raise click.UsageError("with --store, `kg validate` checks the store; load FILES into it with `kg load`")
+    store = session.store if session.store_dir else session.load(tuple(session.data) + tuple(files), validate=False)
     report = validate_store(store, graphs=None)
     click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
                f"{report['focus_nodes']} nodes checked", err=True)

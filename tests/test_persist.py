@@ -277,6 +277,18 @@ def test_no_validate_message_says_no_validation(tmp_path):
         assert err.splitlines()[0].strip() == expected
 
 
+def test_validate_checks_the_store(tmp_path, invoke):
+    """`kg --store DIR validate` validates what the store holds: the same report (triples,
+    graphs, nodes checked) as validating the bundled graph with the same file in memory."""
+    good = tmp_path / "good.ttl"
+    good.write_text(GOOD_TTL)
+    load_into(tmp_path / "st", [good])
+    on_store = invoke("--store", tmp_path / "st", "validate")
+    in_memory = invoke("--data", good, "validate")
+    assert on_store.exit_code == 0 and on_store.stderr == in_memory.stderr
+    assert invoke("--store", tmp_path / "st", "validate", good).exit_code == 2
+
+
 def test_store_error_names_the_directory(tmp_path):
     with pytest.raises(StoreError, match="no such store"):
         open_store(tmp_path / "nope")
