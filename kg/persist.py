@@ -221,8 +221,9 @@ def _publish(root: Path, gen: Path) -> None:
     new_link.unlink(missing_ok=True)
     new_link.symlink_to(gen.name)
     os.replace(new_link, link)
+    keep = {gen.name, previous.name if previous else None}
     for old in root.glob("gen-*"):
-        if old != gen and old != previous:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
     for stale in root.glob(".tmp-*"):  # loads that were killed: the lock says none is running
         shutil.rmtree(stale, ignore_errors=True)

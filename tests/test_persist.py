@@ -190,7 +190,7 @@ def test_interrupted_load_leaves_the_store_as_it_was(tmp_path, monkeypatch, invo
     assert _generation(root) == generation and not list(root.glob(".tmp-*"))
 
 
-def test_reader_open_during_a_load_keeps_its_graph(tmp_path):
+def test_reader_open_during_a_load_keeps_its_graph(tmp_path, monkeypatch):
     """A reader that opened the store before a load keeps reading the graph it opened; one
     that opens after the load reads the new graph (the good file adds 1 relationship)."""
     root = tmp_path / "st"
@@ -200,9 +200,13 @@ def test_reader_open_during_a_load_keeps_its_graph(tmp_path):
     n_old = old.select(count)[0]["n"]
     good = tmp_path / "good.ttl"
     good.write_text(GOOD_TTL)
-    load_into(root, [good])
+    monkeypatch.chdir(tmp_path)  # a relative DIR, as users type it
+    load_into("st", [good])
     assert old.select(count)[0]["n"] == n_old
     assert open_store(root).select(count)[0]["n"] == n_old + 1
+    assert len(list(root.glob("gen-*"))) == 2  # the one the old reader opened is kept …
+    load_into("st", [good])
+    assert len(list(root.glob("gen-*"))) == 2  # … until the next load
 
 
 def test_two_readers_at_once(loaded):
