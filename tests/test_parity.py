@@ -100,7 +100,7 @@ ANALYSIS = [
 
 
 @pytest.mark.parametrize("args", ANALYSIS, ids=lambda a: "-".join(a))
-def test_analysis_gives_the_same_results(pushed, invoke, monkeypatch, args):
+def test_analysis_gives_the_same_results(pushed, invoke, args):
     from kg.cli import cli
 
     if args[0] not in cli.commands:
@@ -114,42 +114,8 @@ def test_analysis_gives_the_same_results(pushed, invoke, monkeypatch, args):
     if args[0] == "exposure":
         # The ranking itself: who is hurt, in order, with the same impact.
         assert [(r["id"], round(r["h"], 9)) for r in b["losses"]] == [(r["id"], round(r["h"], 9)) for r in a["losses"]]
-    if comparable(b) == comparable(a):
-        return
-    # No SPARQL store promises an order for rows its query does not sort. When the command's
-    # answer changes with the order of the rows it reads, even on the embedded store, the
-    # stores can only be held to the part that does not depend on it.
-    if _depends_on_row_order(invoke, monkeypatch, args, a):
-        assert without_edge_choice(b) == without_edge_choice(a)
-        pytest.xfail(f"kg {args[0]} picks among equally strong parallel relationships by the order of the rows "
-                     "of its edge query, which SPARQL leaves open; the rest is the same")
+    # the analyses read rows in a canonical order, never the store's (tests/test_analysis_row_order.py)
     assert comparable(b) == comparable(a)
-
-
-def _depends_on_row_order(invoke, monkeypatch, args, expected) -> bool:
-    from kg.store import KGStore
-
-    select, select_terms = KGStore.select, KGStore.select_terms
-    monkeypatch.setattr(KGStore, "select", lambda self, q, b=None: select(self, q, b)[::-1])
-    monkeypatch.setattr(KGStore, "select_terms",
-                        lambda self, q, b=None: (lambda names, rows: (names, rows[::-1]))(*select_terms(self, q, b)))
-    try:
-        reversed_rows = json.loads(invoke(*args, "--format", "json").stdout)
-    finally:
-        monkeypatch.undo()
-    return comparable(reversed_rows) != comparable(expected)
-
-
-_EDGE_CHOICE = {"rel", "rels", "amount", "qualifiers", "sources", "status", "kind", "source", "layer"}
-
-
-def without_edge_choice(value):
-    """``comparable`` with the fields that name which of several parallel relationships was taken."""
-    if isinstance(value, dict):
-        return {k: without_edge_choice(v) for k, v in value.items() if k not in _EDGE_CHOICE and k != "files"}
-    if isinstance(value, list):
-        return sorted((without_edge_choice(v) for v in value), key=repr)
-    return comparable(value)
 
 
 def test_dialect_forms_take_the_same_parameters():

@@ -85,7 +85,7 @@ def audit(kg, shock: str | None = None, layer: str = "all", method: str = "linea
                          "round": n["round"], "loss_usd": n["loss_usd"], "capacity_usd": n["capacity_usd"],
                          "gain_usd_per_year": n["gain_usd_per_year"], "bands": n["bands"], "model_stage": n["stage"],
                          "chain": n["chain"],
-                         "about": a["assessment"], "claims": (a["claims"] or "").split(), "source": a["source"]})
+                         "about": a["assessment"], "claims": sorted((a["claims"] or "").split()), "source": a["source"]})
         for st in article_stages(kg, s):
             n = numbers(st["actor"])
             stage = int(st["order"])

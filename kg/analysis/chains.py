@@ -44,15 +44,18 @@ class ChainsResult:
 
 def strongest_edges(view) -> dict[str, list[tuple[str, float, dict]]]:
     """Adjacency ``u → [(v, weight, edge)]`` keeping, of parallel edges, the one that weighs most
-    (edges of weight 0 carry no dependence and are left out)."""
-    best: dict[tuple[str, str], dict] = {}
-    for u, v, d in view.edges(data=True):
+    (edges of weight 0 carry no dependence and are left out); of equally heavy ones, the one of
+    the smallest key (the relationship's IRI), not the first in the order the store returned
+    the rows in, which SPARQL leaves open."""
+    best: dict[tuple[str, str], tuple[str, dict]] = {}
+    for u, v, key, d in view.edges(keys=True, data=True):
         if d.get("weight", 0.0) <= 0.0 or u == v:
             continue
-        if (u, v) not in best or d["weight"] > best[(u, v)]["weight"]:
-            best[(u, v)] = d
+        kept = best.get((u, v))
+        if kept is None or d["weight"] > kept[1]["weight"] or (d["weight"] == kept[1]["weight"] and str(key) < kept[0]):
+            best[(u, v)] = (str(key), d)
     adj: dict[str, list[tuple[str, float, dict]]] = {}
-    for (u, v), d in best.items():
+    for (u, v), (_, d) in best.items():
         adj.setdefault(u, []).append((v, d["weight"], d))
     for items in adj.values():
         items.sort(key=lambda t: (-t[1], t[0]))
@@ -170,7 +173,7 @@ def _dependents(view, adj, source, max_depth, cap, result) -> None:
     for _ in range(max_depth):
         changed: set[str] = set()
         prev = {u: best[u][0] for u in frontier}
-        for u in frontier:
+        for u in sorted(frontier, key=str):  # a set's order changes from run to run (string hashing)
             su = prev[u]
             for v, w, _ in adj.get(u, ()):
                 s = su * w

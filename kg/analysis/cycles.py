@@ -36,10 +36,12 @@ class CyclesResult:
 def collapse_legs(graph, min_amount: float | None = None) -> dict[tuple[str, str], dict]:
     """One leg per ordered pair (u, v) of a MultiDiGraph, with its relationships and amount.
 
-    With ``min_amount``, legs whose amount is unknown or smaller are left out.
+    With ``min_amount``, legs whose amount is unknown or smaller are left out. A leg's
+    relationships come in the order of their keys (the relationships' IRIs), not in the order
+    the store returned the rows in, which SPARQL leaves open.
     """
     legs: dict[tuple[str, str], dict] = {}
-    for u, v, d in graph.edges(data=True):
+    for u, v, _, d in sorted(graph.edges(keys=True, data=True), key=lambda t: (str(t[0]), str(t[1]), str(t[2]))):
         leg = legs.setdefault((u, v), {"from": u, "to": v, "rels": [], "amount": None})
         leg["rels"].append({"rel": d.get("rel"), "kind": d.get("kind"), "amount": d.get("amount"),
                             "qualifiers": list(d.get("qualifiers") or []), "status": d.get("status"), "sources": list(d.get("sources") or []),

@@ -214,14 +214,17 @@ def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | Non
                    scale: dict | None = None, only_channels=None) -> EconomicModel:
     """Turn a dependency view into the economic edges (no sampling yet)."""
     as_of = as_of or model.as_of or dt.date.today()
-    nodes = list(view.nodes)
+    # a canonical order (actors by IRI, relationships by their ends and key), not the order the
+    # store returned the rows in, which SPARQL leaves open: the sampler draws its numbers per
+    # actor and per edge in this order, so one seed gives the same bands on every store
+    nodes = sorted(view.nodes, key=str)
     index = {x: k for k, x in enumerate(nodes)}
     labels = [str(view.nodes[x].get("label") or x) for x in nodes]
     fins = [fin.get(x) for x in nodes]
     scale = dict(scale or {})
     groups: dict[tuple, list[_Edge]] = {}
     edges: list[_Edge] = []
-    for u, v, d in view.edges(data=True):
+    for u, v, _, d in sorted(view.edges(keys=True, data=True), key=lambda t: (str(t[0]), str(t[1]), str(t[2]))):
         ch = d["channel"]
         if only_channels and ch not in only_channels and ch != "membership":
             continue
