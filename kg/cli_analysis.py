@@ -277,7 +277,8 @@ def _exposure_rows(res, fmt):
                         "usd_at_risk": _raw(r.usd_at_risk), "usd_per_year": _raw(r.usd_per_year),
                         "usd_this_year": _raw(r.usd_this_year), "usd_over_term": _raw(r.usd_over_term),
                         "share_of_revenue": r.share_of_revenue, "share_of_equity": r.share_of_equity,
-                        "p_top3": r.p_top3, "p_top10": r.p_top10, "basis": r.basis, "imputed": r.imputed})
+                        "p_top3": r.p_top3, "p_top10": r.p_top10, "basis": r.basis, "imputed": r.imputed,
+                        "market_value_at_risk_usd": _raw(r.market_value_at_risk_usd)})
         rows.append(row)
     return rows
 
@@ -396,6 +397,10 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
               f"{res.spectral_radius:.3g}; bands: {res.samples} samples, seed {res.seed}")
         if any(r.imputed for r in res.rows):
             _note("* imputed equity: revenue × the graph's median equity/revenue ratio (kept out of R)")
+        mv = [r for r in res.rows if getattr(r, "market_value_at_risk_usd", None)]
+        if mv:
+            _note("market value of stakes lost (reported apart, not in h: stakes are booked at their carrying value): "
+                  + "; ".join(f"{r.label} {_usd(r.market_value_at_risk_usd)}" for r in mv))
     else:
         _note(f"{res.method}: {len(res.h)} actor(s) hit in {res.rounds} round(s); R = {res.R:.4f}"
               + ("" if res.converged else " (not converged)"))
@@ -411,7 +416,7 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
         rows = [{"effect": "loss", **r} for r in losses] + [{"effect": "gain", **g} for g in gain_rows]
         extra = ["h_p5", "h_p50", "h_p95", "loss_usd", "capacity_usd", "capacity_basis", "unit", "usd_at_risk",
                  "usd_per_year", "usd_this_year", "usd_over_term", "share_of_revenue", "share_of_equity", "p_top3",
-                 "p_top10", "basis", "imputed"] if hasattr(res, "spectral_radius") else ["loss"]
+                 "p_top10", "basis", "imputed", "market_value_at_risk_usd"] if hasattr(res, "spectral_radius") else ["loss"]
         return emit(render(rows, fmt, columns=["effect", "rank", "actor", "h"] + extra + [
             "gain", "gain_usd_per_year", "net", "round", "chain", "via", "relationships", "sources", "id"]))
     if hasattr(res, "spectral_radius"):
