@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import click
 
+from kg.analysis.debtrank import DEFAULT_METHOD, METHODS
 from kg.cli import cli, emit, format_option, layer_option, pass_session
 
 __all__ = ["chains", "cycles", "exposure", "domino", "scenarios", "scenario", "audit"]
 
-METHODS = ("debtrank", "linear", "direct")
 ROW_FORMATS = ("csv", "jsonl")  # flat records, one per row (kg.output.ROW_FORMATS)
 
 
@@ -318,7 +318,7 @@ def _model_options(f):
 @click.option("--shock", metavar="NAME", help="The actor that fails (the same as NAME; any name, or a node of --edges).")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Initial distress of the shocked actor, 0..1.")
-@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True,
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True,
               help="linear (Bardoscia 2015, uncapped leverage), debtrank (Battiston 2012) or direct (first round only).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False),
               help="CSV (channel,kind,weight) overriding the qualitative weights of data/model/model.trig.")
@@ -441,7 +441,7 @@ def _samples_seed(session, samples, seed):
 @cli.command()
 @click.argument("name")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Initial distress, 0..1.")
-@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True, help="Propagation method.")
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True, help="Propagation method.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
 @_model_options
 @layer_option()
@@ -595,7 +595,7 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
 
 # -- kg audit ------------------------------------------------------------------------------
 @cli.command()
-@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True, help="Propagation method.")
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True, help="Propagation method.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Date deciding what is in force (default: the article's date).")
 @layer_option()
