@@ -17,6 +17,36 @@ __all__ = ["chains", "cycles", "exposure", "domino", "scenarios", "scenario", "a
 ROW_FORMATS = ("csv", "jsonl")  # flat records, one per row (kg.output.ROW_FORMATS)
 
 
+def _json_kinds(kg, payload):
+    """The analysis's JSON with relationship kinds spelled as kg show and kg claims spell them:
+    ``kind`` the kind's ``skos:notation`` (``funding-commitment``) and ``kind_label`` its English
+    label beside it, both read from the graph (named query ``viz-kinds``). The analysis itself
+    keeps comparing local names; only its output is respelled."""
+    from kg.explore import local_name
+    from kg.queries import load_query
+
+    if kg is None:  # a user's --edges network: no kinds
+        return payload
+    kinds = {local_name(r["kind"]): (r["notation"], r["label"] or r["notation"])
+             for r in kg.select(load_query("viz-kinds").text)}
+
+    def walk(x):
+        if isinstance(x, dict):
+            out = {}
+            for k, v in x.items():
+                if k == "kind" and isinstance(v, str) and v in kinds:
+                    out["kind"], label = kinds[v]
+                    out.setdefault("kind_label", label)
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(x, (list, tuple)):
+            return [walk(v) for v in x]
+        return x
+
+    return walk(payload)
+
+
 def _local(iri) -> str:
     return "" if not iri else str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
@@ -151,7 +181,8 @@ def chains(session, source, target, max_depth, cap, channel, layer, fmt):
     if res.capped:
         _note(f"note: stopped at the cap of {cap} {'chains' if dst else 'dependents'} (--cap); the ranking covers those found")
     if fmt == "json":
-        return emit(render([{**c.as_dict(), "distance": res.distance.get(c.target)} for c in res.chains], "json"))
+        return emit(render(_json_kinds(session.store, [{**c.as_dict(), "distance": res.distance.get(c.target)}
+                                                        for c in res.chains]), "json"))
     if dst is None:
         rows = [{"rank": k, "actor": _name(c.target, view.nodes[c.target].get("label")), "distance": res.distance.get(c.target),
                  "strength": round(c.strength, 4), "chain": _path(c.hops), "relationships": _rels(c.hops),
@@ -205,7 +236,7 @@ def cycles(session, min_amount, max_length, cap, layer, fmt):
         _note("note: stopped at the search budget before enumerating every cycle; lower --max-length")
     label = lambda n: _name(n, graph.nodes[n].get("label", _local(n)))  # noqa: E731
     if fmt == "json":
-        return emit(render([c.as_dict() for c in res.cycles], "json"))
+        return emit(render(_json_kinds(session.store, [c.as_dict() for c in res.cycles]), "json"))
     if fmt in ROW_FORMATS:
         rows = [{"cycle": k, "round_trip": _raw(c.round_trip), "leg": n, "from": label(leg["from"]),
                  "to": label(leg["to"]), "amount": _raw(leg["amount"]),
@@ -410,8 +441,9 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
         if hasattr(res, "spectral_radius"):
             head.update({"as_of": res.as_of.isoformat(), "R_imputed": res.R_imputed,
                          "spectral_radius": res.spectral_radius, "samples": res.samples, "seed": res.seed})
-        return emit(render({**head, "losses": [r.as_dict() for r in res.rows][:top or None],
-                            "gains": [g.as_dict() for g in gains][:top or None], "notes": res.notes}, "json"))
+        return emit(render(_json_kinds(None if edges else kg, {**head, "losses": [r.as_dict() for r in res.rows][:top or None],
+                                            "gains": [g.as_dict() for g in gains][:top or None],
+                                            "notes": res.notes}), "json"))
     if fmt in ROW_FORMATS:
         rows = [{"effect": "loss", **r} for r in losses] + [{"effect": "gain", **g} for g in gain_rows]
         extra = ["h_p5", "h_p50", "h_p95", "loss_usd", "capacity_usd", "capacity_basis", "unit", "usd_at_risk",
@@ -483,8 +515,8 @@ def domino(session, name, severity, method, weights, as_of, samples, seed, layer
     _note(f"{len(res.rounds)} round(s); {sum(1 for s_ in res.stages if s_['agreement'] == 'agrees')} of "
           f"{len(res.stages)} stage placements agree; as of {res.exposure.as_of}")
     if fmt == "json":
-        return emit(render({"shock": res.shock, "as_of": res.exposure.as_of.isoformat(), "rounds": rounds,
-                            "stages": res.stages}, "json"))
+        return emit(render(_json_kinds(session.store, {"shock": res.shock, "as_of": res.exposure.as_of.isoformat(),
+                                                       "rounds": rounds, "stages": res.stages}), "json"))
     if fmt in ROW_FORMATS:
         rows = [{"record": "round", **r} for r in rounds] + [{"record": "stage", **s_} for s_ in stages]
         return emit(render(rows, fmt, columns=["record", "round", "stage", "actor", "h", "loss", "model stage",
@@ -575,8 +607,8 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
     _note(f"scenario {s.order}: {s.label}\n  {s.comment}\n  R = {res.run.R:.4f} (base case {res.base.R:.4f})")
     rows = res.rows[:top] if top else res.rows
     if fmt == "json":
-        return emit(render({"scenario": s.iri, "label": s.label, "future": s.future, "R": res.run.R, "R_base": res.base.R,
-                            "rows": rows}, "json"))
+        return emit(render(_json_kinds(session.store, {"scenario": s.iri, "label": s.label, "future": s.future,
+                                                       "R": res.run.R, "R_base": res.base.R, "rows": rows}), "json"))
 
     def band(r):
         b = (r.get("bands") or {}).get("h")
@@ -622,7 +654,7 @@ def audit(session, method, weights, as_of, layer, fmt):
         counts[r["result"]] = counts.get(r["result"], 0) + 1
     _note(f"{len(rows)} claim(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     if fmt == "json":
-        return emit(render(rows, "json"))
+        return emit(render(_json_kinds(session.store, rows), "json"))
     out = [{"claimed": r["claimed"], "actor": _name(r["actor"], r["label"]), "result": r["result"], "h": round(r["h"], 4),
             "gain": round(r["gain"], 4), "round": r["round"] or "", "stage": r["model_stage"] or "",
             "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),
