@@ -589,6 +589,7 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
     Examples:
       kg scenario run 2
       kg scenario run 4 --samples 0
+      kg scenario run 1 --as-of 2027-06-30
       kg scenario run 1 --layer context --format csv
     """
     _use_language(session)
@@ -599,10 +600,8 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
     available = [s.order for s in load_model(session.store).scenarios]
     if n not in available:
         raise click.BadParameter(f"no scenario {n}; available: {', '.join(map(str, available))}", param_hint="N")
-    if as_of:
-        raise click.UsageError("--as-of is not supported by kg scenario run yet; use kg exposure --as-of")
     k, s_ = _samples_seed(session, samples, seed)
-    res = run_scenario(session.store, n, layer, weights, samples=k, seed=s_)
+    res = run_scenario(session.store, n, layer, weights, samples=k, seed=s_, as_of=_as_of(as_of))
     s = res.scenario
     _note(f"scenario {s.order}: {s.label}\n  {s.comment}\n  R = {res.run.R:.4f} (base case {res.base.R:.4f})")
     rows = res.rows[:top] if top else res.rows

@@ -208,3 +208,18 @@ def test_analysis_json_spells_kinds_as_kg_show_does(invoke, args):
     if args[0] == "cycles":
         assert {"kind": "funding-commitment", "kind_label": "funding commitment"}.items() <= \
             next(d for d in found if d["kind"] == "funding-commitment").items()
+
+
+def test_scenario_run_accepts_as_of_for_both_runs(invoke):
+    """kg scenario run N --as-of DATE runs the base case and the future at DATE: its base case
+    is kg exposure's run at that date (same R), and at 2027-06-30 part of CoreWeave's
+    five-year March 2025 contract has run, so its h falls below the article date's."""
+    at = invoke("scenario", "run", "1", "--as-of", "2027-06-30", "--samples", "0", "--format", "json")
+    assert at.exit_code == 0, at.output
+    now = json.loads(invoke("scenario", "run", "1", "--samples", "0", "--format", "json").stdout)
+    at = json.loads(at.stdout)
+    exp = invoke("exposure", "OpenAI", "--as-of", "2027-06-30", "--samples", "0", "--format", "json")
+    assert at["R_base"] == pytest.approx(json.loads(exp.stdout)["R"])
+    assert at["R_base"] != pytest.approx(now["R_base"])
+    h = {r["label"]: r["h"] for r in at["rows"]}
+    assert h["CoreWeave"] < {r["label"]: r["h"] for r in now["rows"]}["CoreWeave"]
