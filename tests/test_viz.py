@@ -241,7 +241,7 @@ def test_exposure_gives_every_actor_an_impact(kg_store):
     assert openai["shock"] and openai["impact"] == 1.0
     assert all(0.0 <= d["impact"] <= 1.0 for _, d in g.nodes(data=True))
     assert g.nodes[KGR + "Oracle"]["impact"] > 0 and g.nodes[KGR + "Oracle"]["round"] >= 2
-    assert g.graph["overlays"]["exposure"]["method"] == "debtrank"
+    assert g.graph["overlays"]["exposure"]["method"] == "linear"  # kg exposure's default
     gainers = {n for n, d in g.nodes(data=True) if d.get("gain")}
     assert KGR + "OpenSourceModelCamp" in gainers and KGR + "Oracle" not in gainers  # substitution, not loss
 
@@ -538,3 +538,18 @@ def test_every_bundled_kind_has_its_own_colour_and_dashes_only_without_money(kg_
     colours = [kind_style(k)[0] for k in money]
     assert len(set(colours)) == len(colours)
     assert {k: bool(kind_style(k)[1]) for k in money} == {k: not any(m) for k, m in money.items()}
+
+
+def test_viz_exposure_and_the_viz_page_share_kg_exposures_default_method():
+    """kg viz --exposure, the endpoint's /viz page (render_page's defaults) and kg exposure /
+    kg domino use one default method: linear."""
+    import inspect
+
+    from kg.cli import cli
+    from kg.viz import render_page
+
+    def default(cmd):
+        return next(p.default for p in cli.commands[cmd].params if p.name == "method")
+
+    assert default("viz") == default("exposure") == default("domino") == "linear"
+    assert inspect.signature(render_page).parameters["method"].default == "linear"

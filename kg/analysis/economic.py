@@ -242,8 +242,23 @@ def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | Non
         groups.setdefault((e.u, e.v, ch), []).append(e)
     for (u, v, ch), group in groups.items():
         with_amount = [e for e in group if e.amount is not None and ch in _AMOUNT_RULES]
-        if ch == "equity" and any(e.kind == "Stake" for e in with_amount):
-            with_amount = [e for e in with_amount if e.kind == "Stake"]
+        if ch == "equity":
+            # a stake is booked at its carrying value: what was paid in (the investor's
+            # funding relationships with an amount) where the graph has it; its market value is
+            # reported apart (market_value_at_risk_usd), never summed into h. A stake with only
+            # a market value is booked at market-value-carrying-share of it (basis noted).
+            stakes = [e for e in with_amount if e.kind == "Stake"]
+            paid = [e for e in with_amount if e.kind != "Stake"]
+            if stakes and paid:
+                with_amount = paid
+                for e in paid:
+                    e.extra["stake_basis"] = "paid-in"
+                paid[0].extra["market_value"] = sum(x.amount for x in stakes)
+            elif stakes:
+                with_amount = stakes
+                for e in stakes:
+                    e.extra["stake_basis"] = "market value (no paid-in amount in the graph)"
+                    e.extra["market_value"] = e.amount
         keep = with_amount or group
         cap = fins[v].capacity if fins[v] else None
         for e in keep:
@@ -331,6 +346,9 @@ def _spec(em: EconomicModel) -> dict:
     has_cap = np.zeros(m, dtype=bool)
     wkey = np.zeros(m, dtype=np.int64)
     members = np.ones(m)
+    mvval, mvlo, mvhi = np.ones(m), np.ones(m), np.ones(m)
+    mv_share = model.param("market-value-carrying-share")
+    mv_lo, mv_hi = model.param_range("market-value-carrying-share")
     keys: dict = {}
     dt_years = model.param("default-term-years")
     for k, e in enumerate(em.edges):
@@ -374,6 +392,8 @@ def _spec(em: EconomicModel) -> dict:
             continue
         a[k] = e.amount or 0.0
         qlo[k], qhi[k] = _qual_range(model, e.quals)
+        if e.extra.get("stake_basis", "").startswith("market value"):
+            mvval[k], mvlo[k], mvhi[k] = mv_share, mv_lo, mv_hi
         cat[k] = {"revenue": _REV, "supply": _SUP, "equity": _EQ, "funding": _FUND}.get(e.channel, _NONE)
         if e.channel == "revenue":
             mg = f_v.margin if f_v else None
@@ -398,7 +418,7 @@ def _spec(em: EconomicModel) -> dict:
             qgroup[k] = g
     spec = {"qgroup": qgroup, "qfirst": qfirst, "nq": len(pairs),"cat": cat, "a": a, "qlo": qlo, "qhi": qhi, "hap_kind": hap_kind, "hap_val": hap_val, "sc": sc,
             "elapsed": elapsed, "ylo": ylo, "yhi": yhi, "yval": yval, "ydefault": ydefault, "drawn_kind": drawn_kind,
-            "margin": margin, "per_year": per_year, "has_cap": has_cap, "wkey": wkey, "members": members,
+            "margin": margin, "per_year": per_year, "mvval": mvval, "mvlo": mvlo, "mvhi": mvhi, "has_cap": has_cap, "wkey": wkey, "members": members,
             "wkeys": wkeys, "rows": np.array([e.v for e in em.edges], dtype=np.int64)}
     # capacities: value, spread or imputed-ratio range
     about, reported = model.param("about-spread"), model.param("reported-spread")
@@ -497,6 +517,8 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
         idx = np.flatnonzero(amt_mask)
         fac = draw(sp_["qlo"][idx], sp_["qhi"][idx])
         amount = sp_["a"][idx][:, None] * fac * hap[idx] * sc[idx]
+        # a stake booked at a share of its market value (no paid-in amount in the graph)
+        amount = amount * draw(sp_["mvlo"][idx], sp_["mvhi"][idx], mid=sp_["mvval"][idx])
         yv, ylo, yhi, ydef = sp_["yval"][idx], sp_["ylo"][idx], sp_["yhi"][idx], sp_["ydefault"][idx]
         years = draw(ylo, yhi, mid=yv)
         if ydef.any():
@@ -677,6 +699,8 @@ class EconomicRow:
     channels: dict = field(default_factory=dict)
     revenue_usd: float | None = None
     margin: float | None = None
+    market_value_at_risk_usd: float | None = None
+    stake_basis: dict = field(default_factory=dict)
 
     @property
     def size_usd(self):
@@ -686,7 +710,8 @@ class EconomicRow:
         return {k: getattr(self, k) for k in (
             "id", "label", "h", "loss_usd", "usd_at_risk", "capacity_usd", "capacity_basis", "unit", "usd_per_year",
             "usd_this_year", "usd_over_term", "share_of_revenue", "share_of_equity", "revenue_usd", "margin", "round",
-            "shocked", "basis", "imputed", "channels", "unquantified", "bands", "p_top3", "p_top10", "chain")}
+            "shocked", "basis", "imputed", "channels", "market_value_at_risk_usd", "stake_basis", "unquantified", "bands",
+            "p_top3", "p_top10", "chain")}
 
 
 @dataclass
@@ -934,6 +959,13 @@ def _assemble(loc, em, rows, cols, point, h, first, rounds, radius, band, shocks
                 row.p_top3, row.p_top10 = float(band["top3"][i]), float(band["top10"][i])
             row.bands["usd_at_risk"] = {"p5": float(band["risk"][0, i]), "p50": float(band["risk"][1, i]),
                                         "p95": float(band["risk"][2, i])}
+        # the market value of the stakes lost (× the investee's h), reported apart from h
+        mv = [(loc.edges[k], loc.edges[k].extra["market_value"]) for k in in_edges.get(i, [])
+              if "market_value" in loc.edges[k].extra and h[loc.edges[k].u] > 0]
+        if mv:
+            row.market_value_at_risk_usd = float(sum(v * h[e.u] for e, v in mv))
+        row.stake_basis = {loc.nodes[loc.edges[k].u]: loc.edges[k].extra["stake_basis"] for k in in_edges.get(i, [])
+                           if "stake_basis" in loc.edges[k].extra and h[loc.edges[k].u] > 0}
         row.chain = _chain(loc, in_edges, lam, h, first, i)
         rows_out.append(row)
     # R: the DebtRank of the shock over the actors with a stated or derived equity (v ∝ equity);
