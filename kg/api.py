@@ -40,7 +40,7 @@ def open(data: Iterable[str | Path] = (), *, bundled: bool = True, validate: boo
     >>> import kg
     >>> g = kg.open()
     >>> g
-    <kg.Graph: bundled graph, 49 actors, ... quads in ... named graphs>
+    <kg.Graph: bundled graph, ... actors, ... quads in ... named graphs>
     """
     from kg.store import load_store
 
@@ -66,9 +66,9 @@ class Rows(list):
 
 
 class Exposure:
-    """What :func:`kg.analysis.exposure.rank_exposure` returns, with ``rows`` as dicts and
-    ``to_frame()``; every other attribute (``R``, ``rounds``, ``notes``, ``bands``, …) is the
-    analysis result's own, so this wrapper follows the model as it changes."""
+    """What :func:`kg.analysis.exposure.rank_exposure` returns, with ``rows`` as dicts, ``bands``
+    and ``to_frame()``; every other attribute (``R``, ``rounds``, ``notes``, …) is the analysis
+    result's own, so this wrapper follows the model as it changes."""
 
     def __init__(self, result):
         self.result = result
@@ -76,18 +76,25 @@ class Exposure:
     @property
     def rows(self) -> Rows:
         """One dict per actor (``id``, ``label``, ``h``, ``loss_usd``, ``round``, …), ranked by impact."""
-        rows = [r.as_dict() if hasattr(r, "as_dict") else dict(vars(r)) for r in self.result.rows]
-        return Rows(rows)
+        return Rows([r.as_dict() if hasattr(r, "as_dict") else dict(vars(r)) for r in self.result.rows])
 
     @property
-    def bands(self):
-        """The result's bands when the model gives them (None otherwise)."""
-        return getattr(self.result, "bands", None)
+    def bands(self) -> dict | None:
+        """Actor IRI → its bands (quantiles of the sampled runs), when the run sampled any."""
+        bands = {r.id: r.bands for r in self.result.rows if getattr(r, "bands", None)}
+        return bands or None
 
     def to_frame(self):
-        """The rows as a ``pandas.DataFrame`` indexed by actor IRI (the ``chain`` column omitted)."""
-        rows = self.rows
-        frame = Rows([{k: v for k, v in r.items() if k != "chain"} for r in rows]).to_frame()
+        """The rows as a ``pandas.DataFrame`` indexed by actor IRI: one column per scalar field,
+        and per band quantile (``h_p5``, ``h_p50``, ``h_p95``, …) when there are bands."""
+        flat = []
+        for row in self.rows:
+            out = {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
+            for name, band in (row.get("bands") or {}).items():
+                if isinstance(band, dict):
+                    out.update({f"{name}_{q}": v for q, v in band.items() if not isinstance(v, (dict, list))})
+            flat.append(out)
+        frame = _pandas().DataFrame(flat)
         return frame.set_index("id") if "id" in frame.columns else frame
 
     def __getattr__(self, name):
@@ -161,12 +168,10 @@ class Graph:
         :class:`kg.errors.QueryError`, naming the nearest queries or the declared parameters.
         """
         from kg.explore import run_named_query
-        from kg.queries import load_query
 
-        query = load_query(name)
         form, result = run_named_query(self.store, name, {k: _text(v) for k, v in params.items()})
         if form == "SELECT":
-            return Rows(result, columns=_columns(self.store, query.text, result))
+            return Rows(result, columns=_columns(result))
         if form == "ASK":
             return result
         import rdflib
@@ -179,7 +184,7 @@ class Graph:
     def sparql(self, text: str, **bindings) -> Rows:
         """Run a SELECT given as text, with ``bindings`` (variable → value) bound, never pasted."""
         result = self.store.select(text, bindings or None)
-        return Rows(result, columns=_columns(self.store, text, result))
+        return Rows(result, columns=_columns(result))
 
     def rdflib(self):
         """The loaded graph as an ``rdflib.Dataset``: the same quads, each in its named graph."""
@@ -199,16 +204,16 @@ class Graph:
 
         return build_view(self.store, layer, **options)
 
-    def exposure(self, shock, severity: float = 1.0, method: str = "debtrank", layer: str = "all",
-                 **options) -> Exposure:
+    def exposure(self, shock, **options) -> Exposure:
         """Who is hurt if ``shock`` (a name in either language, a ticker, an IRI, or a list of
-        them) fails: :func:`kg.analysis.exposure.rank_exposure` wrapped in :class:`Exposure`."""
+        them) fails: :func:`kg.analysis.exposure.rank_exposure` with its own options and
+        defaults (``severity``, ``method``, ``layer``, ``samples``, ``seed``, …), wrapped in
+        :class:`Exposure`."""
         from kg.analysis.exposure import rank_exposure
         from kg.entities import resolve
 
         shocks = [resolve(self.store, s) for s in _listed(shock)]
-        return Exposure(rank_exposure(self.store, shocks[0] if len(shocks) == 1 else shocks, severity, method,
-                                      layer, **options))
+        return Exposure(rank_exposure(self.store, shocks[0] if len(shocks) == 1 else shocks, **options))
 
     # -- pages ---------------------------------------------------------------------------------
     def page(self, **view) -> Page:
@@ -241,7 +246,7 @@ def _pandas():
     return pandas
 
 
-def _columns(store, text: str, rows: list[dict]) -> list[str]:
+def _columns(rows: list[dict]) -> list[str]:
     # the store's rows keep the query's variable order; an empty result has no row to read it from
     return list(rows[0]) if rows else []
 

@@ -24,14 +24,20 @@ class Session:
 
     def __init__(self, data: tuple[str, ...], lang: str, validate: bool = True, endpoint: str | None = None,
                  update_endpoint: str | None = None, graph_store: str | None = None, bundled: bool = True,
-                 fx: str | None = None):
+                 fx: str | None = None, store_dir: str | None = None):
         self.data, self.lang, self.validate, self.bundled, self.fx = data, lang, validate, bundled, fx
+        self.store_dir = store_dir
         self.endpoint, self.update_endpoint, self.graph_store = endpoint, update_endpoint, graph_store
         self.kept: list = []  # stores a command made itself, freed only when the process ends (main)
 
     @cached_property
     def store(self):
-        """The embedded store, or a remote SPARQL endpoint when ``--endpoint`` is given."""
+        """The embedded store, a persistent one with ``--store``, or a remote SPARQL endpoint
+        when ``--endpoint`` is given."""
+        if self.store_dir:
+            from kg.cli_store import open_session_store
+
+            return self.with_fx(open_session_store(self))
         if self.endpoint:
             from kg.remote import RemoteStore
 
@@ -41,7 +47,8 @@ class Session:
             return self.with_fx(RemoteStore(self.endpoint, update_endpoint=self.update_endpoint,
                                             graph_store=self.graph_store))
         if self.data and sys.stderr.isatty():  # a note for a person waiting; scripts get only errors
-            click.echo(f"loading {len(self.data)} user file(s) and validating them…", err=True)
+            click.echo(f"loading {len(self.data)} user file(s)" + (" and validating them" if self.validate else "")
+                       + "…", err=True)
         return self.load(self.data, validate=self.validate)
 
     def load(self, data, validate: bool = True):
@@ -214,9 +221,12 @@ class KGGroup(click.Group):
                    "store (credentials from KG_ENDPOINT_USER / KG_ENDPOINT_PASSWORD).")
 @click.option("--update-endpoint", envvar="KG_UPDATE_ENDPOINT", metavar="URL", help="SPARQL 1.1 Update endpoint (kg push).")
 @click.option("--graph-store", envvar="KG_GRAPH_STORE", metavar="URL", help="SPARQL 1.1 Graph Store HTTP Protocol endpoint (kg push).")
+@click.option("--store", "store_dir", envvar="KG_STORE", metavar="DIR", type=click.Path(file_okay=False),
+              help="Run every command on the persistent store in DIR (made by `kg load --store DIR FILES…`) "
+                   "instead of loading the graph again.")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint, graph_store):
+def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint, graph_store, store_dir):
     """Query the knowledge graph of the AI industry's circular money flows.
 
     \b
@@ -229,7 +239,8 @@ def cli(ctx, data, lang, no_validate, no_bundled, fx, endpoint, update_endpoint,
     """
     _configure_output(wide=False, headers=True)
     ctx.obj = Session(tuple(data), lang, validate=not no_validate, endpoint=endpoint,
-                      update_endpoint=update_endpoint, graph_store=graph_store, bundled=not no_bundled, fx=fx)
+                      update_endpoint=update_endpoint, graph_store=graph_store, bundled=not no_bundled, fx=fx,
+                      store_dir=store_dir)
 
 
 @cli.command()
@@ -417,7 +428,9 @@ def validate(session, files):
     """
     from kg.validate import validate_store
 
-    store = session.load(tuple(session.data) + tuple(files), validate=False)
+    if session.store_dir and files:
+        raise click.UsageError("with --store, `kg validate` checks the store; load FILES into it with `kg load`")
+    store = session.store if session.store_dir else session.load(tuple(session.data) + tuple(files), validate=False)
     report = validate_store(store, graphs=None)
     click.echo(f"valid: {report['triples']} triples in {report['graphs']} graphs, "
                f"{report['focus_nodes']} nodes checked", err=True)
@@ -525,7 +538,7 @@ def _register_extensions() -> None:
     import importlib
 
     for module in ("kg.cli_analysis", "kg.cli_viz", "kg.cli_server", "kg.cli_remote", "kg.cli_sources",
-                   "kg.cli_source"):
+                   "kg.cli_source", "kg.cli_store"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -9,12 +9,42 @@ from __future__ import annotations
 
 import click
 
+from kg.analysis.debtrank import DEFAULT_METHOD, METHODS
 from kg.cli import cli, emit, format_option, layer_option, pass_session
 
 __all__ = ["chains", "cycles", "exposure", "domino", "scenarios", "scenario", "audit"]
 
-METHODS = ("debtrank", "linear", "direct")
 ROW_FORMATS = ("csv", "jsonl")  # flat records, one per row (kg.output.ROW_FORMATS)
+
+
+def _json_kinds(kg, payload):
+    """The analysis's JSON with relationship kinds spelled as kg show and kg claims spell them:
+    ``kind`` the kind's ``skos:notation`` (``funding-commitment``) and ``kind_label`` its English
+    label beside it, both read from the graph (named query ``viz-kinds``). The analysis itself
+    keeps comparing local names; only its output is respelled."""
+    from kg.explore import local_name
+    from kg.queries import load_query
+
+    if kg is None:  # a user's --edges network: no kinds
+        return payload
+    kinds = {local_name(r["kind"]): (r["notation"], r["label"] or r["notation"])
+             for r in kg.select(load_query("viz-kinds").text)}
+
+    def walk(x):
+        if isinstance(x, dict):
+            out = {}
+            for k, v in x.items():
+                if k == "kind" and isinstance(v, str) and v in kinds:
+                    out["kind"], label = kinds[v]
+                    out.setdefault("kind_label", label)
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(x, (list, tuple)):
+            return [walk(v) for v in x]
+        return x
+
+    return walk(payload)
 
 
 def _local(iri) -> str:
@@ -151,7 +181,8 @@ def chains(session, source, target, max_depth, cap, channel, layer, fmt):
     if res.capped:
         _note(f"note: stopped at the cap of {cap} {'chains' if dst else 'dependents'} (--cap); the ranking covers those found")
     if fmt == "json":
-        return emit(render([{**c.as_dict(), "distance": res.distance.get(c.target)} for c in res.chains], "json"))
+        return emit(render(_json_kinds(session.store, [{**c.as_dict(), "distance": res.distance.get(c.target)}
+                                                        for c in res.chains]), "json"))
     if dst is None:
         rows = [{"rank": k, "actor": _name(c.target, view.nodes[c.target].get("label")), "distance": res.distance.get(c.target),
                  "strength": round(c.strength, 4), "chain": _path(c.hops), "relationships": _rels(c.hops),
@@ -205,7 +236,7 @@ def cycles(session, min_amount, max_length, cap, layer, fmt):
         _note("note: stopped at the search budget before enumerating every cycle; lower --max-length")
     label = lambda n: _name(n, graph.nodes[n].get("label", _local(n)))  # noqa: E731
     if fmt == "json":
-        return emit(render([c.as_dict() for c in res.cycles], "json"))
+        return emit(render(_json_kinds(session.store, [c.as_dict() for c in res.cycles]), "json"))
     if fmt in ROW_FORMATS:
         rows = [{"cycle": k, "round_trip": _raw(c.round_trip), "leg": n, "from": label(leg["from"]),
                  "to": label(leg["to"]), "amount": _raw(leg["amount"]),
@@ -277,7 +308,8 @@ def _exposure_rows(res, fmt):
                         "usd_at_risk": _raw(r.usd_at_risk), "usd_per_year": _raw(r.usd_per_year),
                         "usd_this_year": _raw(r.usd_this_year), "usd_over_term": _raw(r.usd_over_term),
                         "share_of_revenue": r.share_of_revenue, "share_of_equity": r.share_of_equity,
-                        "p_top3": r.p_top3, "p_top10": r.p_top10, "basis": r.basis, "imputed": r.imputed})
+                        "p_top3": r.p_top3, "p_top10": r.p_top10, "basis": r.basis, "imputed": r.imputed,
+                        "market_value_at_risk_usd": _raw(r.market_value_at_risk_usd)})
         rows.append(row)
     return rows
 
@@ -317,7 +349,7 @@ def _model_options(f):
 @click.option("--shock", metavar="NAME", help="The actor that fails (the same as NAME; any name, or a node of --edges).")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Initial distress of the shocked actor, 0..1.")
-@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True,
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True,
               help="linear (Bardoscia 2015, uncapped leverage), debtrank (Battiston 2012) or direct (first round only).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False),
               help="CSV (channel,kind,weight) overriding the qualitative weights of data/model/model.trig.")
@@ -396,6 +428,10 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
               f"{res.spectral_radius:.3g}; bands: {res.samples} samples, seed {res.seed}")
         if any(r.imputed for r in res.rows):
             _note("* imputed equity: revenue × the graph's median equity/revenue ratio (kept out of R)")
+        mv = [r for r in res.rows if getattr(r, "market_value_at_risk_usd", None)]
+        if mv:
+            _note("market value of stakes lost (reported apart, not in h: stakes are booked at their carrying value): "
+                  + "; ".join(f"{r.label} {_usd(r.market_value_at_risk_usd)}" for r in mv))
     else:
         _note(f"{res.method}: {len(res.h)} actor(s) hit in {res.rounds} round(s); R = {res.R:.4f}"
               + ("" if res.converged else " (not converged)"))
@@ -405,13 +441,14 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
         if hasattr(res, "spectral_radius"):
             head.update({"as_of": res.as_of.isoformat(), "R_imputed": res.R_imputed,
                          "spectral_radius": res.spectral_radius, "samples": res.samples, "seed": res.seed})
-        return emit(render({**head, "losses": [r.as_dict() for r in res.rows][:top or None],
-                            "gains": [g.as_dict() for g in gains][:top or None], "notes": res.notes}, "json"))
+        return emit(render(_json_kinds(None if edges else kg, {**head, "losses": [r.as_dict() for r in res.rows][:top or None],
+                                            "gains": [g.as_dict() for g in gains][:top or None],
+                                            "notes": res.notes}), "json"))
     if fmt in ROW_FORMATS:
         rows = [{"effect": "loss", **r} for r in losses] + [{"effect": "gain", **g} for g in gain_rows]
         extra = ["h_p5", "h_p50", "h_p95", "loss_usd", "capacity_usd", "capacity_basis", "unit", "usd_at_risk",
                  "usd_per_year", "usd_this_year", "usd_over_term", "share_of_revenue", "share_of_equity", "p_top3",
-                 "p_top10", "basis", "imputed"] if hasattr(res, "spectral_radius") else ["loss"]
+                 "p_top10", "basis", "imputed", "market_value_at_risk_usd"] if hasattr(res, "spectral_radius") else ["loss"]
         return emit(render(rows, fmt, columns=["effect", "rank", "actor", "h"] + extra + [
             "gain", "gain_usd_per_year", "net", "round", "chain", "via", "relationships", "sources", "id"]))
     if hasattr(res, "spectral_radius"):
@@ -436,7 +473,7 @@ def _samples_seed(session, samples, seed):
 @cli.command()
 @click.argument("name")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True, help="Initial distress, 0..1.")
-@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True, help="Propagation method.")
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True, help="Propagation method.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
 @_model_options
 @layer_option()
@@ -478,8 +515,8 @@ def domino(session, name, severity, method, weights, as_of, samples, seed, layer
     _note(f"{len(res.rounds)} round(s); {sum(1 for s_ in res.stages if s_['agreement'] == 'agrees')} of "
           f"{len(res.stages)} stage placements agree; as of {res.exposure.as_of}")
     if fmt == "json":
-        return emit(render({"shock": res.shock, "as_of": res.exposure.as_of.isoformat(), "rounds": rounds,
-                            "stages": res.stages}, "json"))
+        return emit(render(_json_kinds(session.store, {"shock": res.shock, "as_of": res.exposure.as_of.isoformat(),
+                                                       "rounds": rounds, "stages": res.stages}), "json"))
     if fmt in ROW_FORMATS:
         rows = [{"record": "round", **r} for r in rounds] + [{"record": "stage", **s_} for s_ in stages]
         return emit(render(rows, fmt, columns=["record", "round", "stage", "actor", "h", "loss", "model stage",
@@ -552,6 +589,7 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
     Examples:
       kg scenario run 2
       kg scenario run 4 --samples 0
+      kg scenario run 1 --as-of 2027-06-30
       kg scenario run 1 --layer context --format csv
     """
     _use_language(session)
@@ -562,16 +600,14 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
     available = [s.order for s in load_model(session.store).scenarios]
     if n not in available:
         raise click.BadParameter(f"no scenario {n}; available: {', '.join(map(str, available))}", param_hint="N")
-    if as_of:
-        raise click.UsageError("--as-of is not supported by kg scenario run yet; use kg exposure --as-of")
     k, s_ = _samples_seed(session, samples, seed)
-    res = run_scenario(session.store, n, layer, weights, samples=k, seed=s_)
+    res = run_scenario(session.store, n, layer, weights, samples=k, seed=s_, as_of=_as_of(as_of))
     s = res.scenario
     _note(f"scenario {s.order}: {s.label}\n  {s.comment}\n  R = {res.run.R:.4f} (base case {res.base.R:.4f})")
     rows = res.rows[:top] if top else res.rows
     if fmt == "json":
-        return emit(render({"scenario": s.iri, "label": s.label, "future": s.future, "R": res.run.R, "R_base": res.base.R,
-                            "rows": rows}, "json"))
+        return emit(render(_json_kinds(session.store, {"scenario": s.iri, "label": s.label, "future": s.future,
+                                                       "R": res.run.R, "R_base": res.base.R, "rows": rows}), "json"))
 
     def band(r):
         b = (r.get("bands") or {}).get("h")
@@ -590,7 +626,7 @@ def scenario_run(session, n, weights, top, as_of, samples, seed, layer, fmt):
 
 # -- kg audit ------------------------------------------------------------------------------
 @cli.command()
-@click.option("--method", type=click.Choice(METHODS), default="linear", show_default=True, help="Propagation method.")
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True, help="Propagation method.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="CSV overriding the qualitative weights.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Date deciding what is in force (default: the article's date).")
 @layer_option()
@@ -617,7 +653,7 @@ def audit(session, method, weights, as_of, layer, fmt):
         counts[r["result"]] = counts.get(r["result"], 0) + 1
     _note(f"{len(rows)} claim(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     if fmt == "json":
-        return emit(render(rows, "json"))
+        return emit(render(_json_kinds(session.store, rows), "json"))
     out = [{"claimed": r["claimed"], "actor": _name(r["actor"], r["label"]), "result": r["result"], "h": round(r["h"], 4),
             "gain": round(r["gain"], 4), "round": r["round"] or "", "stage": r["model_stage"] or "",
             "loss": _usd(r["loss_usd"]) if fmt == "table" else _raw(r["loss_usd"]),

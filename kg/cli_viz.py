@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kg.analysis.debtrank import DEFAULT_METHOD, METHODS
 from kg.cli import cli, emit, layer_option, pass_session, write_atomic
 
 __all__ = ["viz"]
@@ -27,7 +28,7 @@ _DEFAULT_OUTPUT = "kg-graph.html"
 @click.option("--exposure", metavar="NAME", help="Size and colour actors by their impact if this actor fails.")
 @click.option("--severity", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Size of the --exposure shock (ψ, 0..1).")
-@click.option("--method", type=click.Choice(("debtrank", "linear", "direct")), default="debtrank", show_default=True,
+@click.option("--method", type=click.Choice(METHODS), default=DEFAULT_METHOD, show_default=True,
               help="Contagion model of --exposure.")
 @click.option("--chain", nargs=2, metavar="FROM TO", help="Highlight the dependency chains from FROM to TO.")
 @click.option("--cycles", is_flag=True, help="Highlight circular money flows.")

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from kg.errors import InputError
 from kg.vocab import DCTERMS, KG, KGR, RDF, RDFS, REL, SCHEMA, SRC, XSD
 
-__all__ = ["csv_to_quads", "text_lines", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
+__all__ = ["csv_to_quads", "text_lines", "check_header", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
 
 #: Columns of the relationship CSV (docs/cli.md documents them); ``from`` and ``to`` are the
 #: parties in the direction of the kind's shortcut (investor → investee, customer → supplier,
@@ -192,21 +192,27 @@ def text_lines(path: Path, handle) -> Iterator[str]:
 
 
 def _check_header(path: Path, header: list[str]) -> None:
-    columns = ", ".join(CSV_COLUMNS)
+    check_header(path, header, CSV_COLUMNS, REQUIRED_COLUMNS, "columns are")
+
+
+def check_header(path: Path, header: list[str], known, required, what: str) -> None:
+    """Refuse an empty header, a column without a name, twice or unknown, or a required one missing
+    (``what`` introduces the list of known columns in the message)."""
+    columns = ", ".join(known)
     if not header:
-        raise InputError(f"{path}:1: no header row; columns are {columns}")
+        raise InputError(f"{path}:1: no header row; {what} {columns}")
     for i, name in enumerate(header):
         _check_field(name, f"#{i + 1}", f"{path}:1")
         if not name:
-            raise InputError(f"{path}:1: column {i + 1} of the header has no name; columns are {columns}")
+            raise InputError(f"{path}:1: column {i + 1} of the header has no name; {what} {columns}")
         if name in header[:i]:
             raise InputError(f"{path}:1: column {name!r} appears twice (columns {header.index(name) + 1} and {i + 1})")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; columns are {columns}")
-    unknown = [c for c in header if c not in CSV_COLUMNS]
+        raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; {what} {columns}")
+    unknown = [c for c in header if c not in known]
     if unknown:
-        raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; columns are {columns}")
+        raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; {what} {columns}")
 
 
 def _check_field(value: str, column: str, where: str) -> None:

@@ -39,7 +39,7 @@ def replace_bundled_graphs(kg, path: Path, replaced: set[str] | None = None) -> 
     scratch = ox.Store()
     try:
         scratch.bulk_load(path=str(path), format=fmt)
-    except SyntaxError:
+    except (SyntaxError, MemoryError):  # MemoryError: a token over Oxigraph's 16 MiB
         return [], []  # load_file reports the error with its line
     except (OSError, ValueError) as exc:
         raise ParseError(path, None, str(exc)) from None
@@ -58,11 +58,17 @@ def _declares_ontology(path: Path, fmt) -> bool:
     target = (ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
               ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology"))
     try:
-        for t in ox.parse(path=str(path), format=fmt):
+        if fmt == ox.RdfFormat.RDF_XML:  # never Oxigraph's RDF/XML parser: it expands DTD entities (kg.rdfxml)
+            from kg.rdfxml import parse_rdfxml
+
+            triples = parse_rdfxml(path, ox.DefaultGraph())
+        else:
+            triples = ox.parse(path=str(path), format=fmt)
+        for t in triples:
             if (t.subject, t.predicate, t.object) == target:
                 return True
-    except (SyntaxError, OSError, ValueError):
-        return False  # load_file reports it
+    except (SyntaxError, OSError, ValueError, MemoryError, ParseError):
+        return False  # load_file reports it (MemoryError: a token over Oxigraph's 16 MiB)
     return False
 
 

@@ -39,22 +39,12 @@ def figure_rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _parse(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
-    from kg.csvdata import MAX_FIELD_BYTES, _check_field, text_lines
+    from kg.csvdata import MAX_FIELD_BYTES, _check_field, check_header, text_lines
 
     reader = csv.reader(text_lines(path, handle), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
-        columns = ", ".join(FIGURE_COLUMNS)
-        for i, name in enumerate(header):
-            _check_field(name, f"#{i + 1}", f"{path}:1")
-            if name in header[:i]:
-                raise InputError(f"{path}:1: column {name!r} appears twice (columns {header.index(name) + 1} and {i + 1})")
-        missing = [c for c in FIGURE_REQUIRED if c not in header]
-        if missing:
-            raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}; the columns of a figures file are {columns}")
-        unknown = [c for c in header if c not in FIGURE_COLUMNS]
-        if unknown:
-            raise InputError(f"{path}:1: unknown column(s) {', '.join(unknown)}; the columns of a figures file are {columns}")
+        check_header(path, header, FIGURE_COLUMNS, FIGURE_REQUIRED, "the columns of a figures file are")
         for fields in reader:
             where = f"{path}:{reader.line_num}"
             for column, value in zip(header, fields):

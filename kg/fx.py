@@ -40,37 +40,47 @@ def read_fx(path: str | Path) -> dict[str, FxRate]:
 
     Raises :class:`InputError` naming the file and line of a bad row.
     """
+    from kg.csvdata import text_lines  # UTF-8 checked line by line, binary refused, lines bounded
+
     path = Path(path)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
-    rates: dict[str, FxRate] = {}
     with handle:
-        reader = csv.DictReader(handle)
-        header = [(h or "").strip() for h in reader.fieldnames or []]
-        if sorted(header) != sorted(FX_COLUMNS):
-            raise InputError(f"{path}:1: the columns of an FX file are {','.join(FX_COLUMNS)}, got {','.join(header)}")
-        for raw in reader:
-            row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items()}
-            where = f"{path}:{reader.line_num}"
-            if not any(row.values()):
-                continue
-            empty = [c for c in FX_COLUMNS if not row.get(c)]
-            if empty:
-                raise InputError(f"{where}: column {empty[0]!r} is empty (a rate needs its date and source)")
-            cur = row["currency"].upper()
-            if not re.fullmatch(r"[A-Z]{3}", cur) or cur == "USD":
-                raise InputError(f"{where}: currency {row['currency']!r} is not a three-letter ISO 4217 code other than USD")
-            try:
-                rate = Decimal(row["usd_per_unit"].replace(",", ""))
-            except InvalidOperation:
-                rate = Decimal("NaN")
-            if not rate.is_finite() or rate <= 0:
-                raise InputError(f"{where}: usd_per_unit {row['usd_per_unit']!r} is not a positive number")
-            if cur in rates:
-                raise InputError(f"{where}: a second rate for {cur}; give one rate per currency")
-            rates[cur] = FxRate(cur, rate, row["date"], row["source"])
+        reader = csv.DictReader(text_lines(path, handle), strict=True)
+        try:
+            return _read_rates(path, reader)
+        except csv.Error as exc:
+            raise InputError(f"{path}:{reader.reader.line_num}: malformed CSV: {exc}") from None
+
+
+def _read_rates(path: Path, reader) -> dict[str, FxRate]:
+    """The rates of the rows ``reader`` reads from an FX file, each row checked."""
+    rates: dict[str, FxRate] = {}
+    header = [(h or "").strip() for h in reader.fieldnames or []]
+    if sorted(header) != sorted(FX_COLUMNS):
+        raise InputError(f"{path}:1: the columns of an FX file are {','.join(FX_COLUMNS)}, got {','.join(header)}")
+    for raw in reader:
+        row = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items()}
+        where = f"{path}:{reader.line_num}"
+        if not any(row.values()):
+            continue
+        empty = [c for c in FX_COLUMNS if not row.get(c)]
+        if empty:
+            raise InputError(f"{where}: column {empty[0]!r} is empty (a rate needs its date and source)")
+        cur = row["currency"].upper()
+        if not re.fullmatch(r"[A-Z]{3}", cur) or cur == "USD":
+            raise InputError(f"{where}: currency {row['currency']!r} is not a three-letter ISO 4217 code other than USD")
+        try:
+            rate = Decimal(row["usd_per_unit"].replace(",", ""))
+        except InvalidOperation:
+            rate = Decimal("NaN")
+        if not rate.is_finite() or rate <= 0:
+            raise InputError(f"{where}: usd_per_unit {row['usd_per_unit']!r} is not a positive number")
+        if cur in rates:
+            raise InputError(f"{where}: a second rate for {cur}; give one rate per currency")
+        rates[cur] = FxRate(cur, rate, row["date"], row["source"])
     return rates
 
 

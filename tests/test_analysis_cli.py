@@ -171,3 +171,55 @@ def test_scenarios_is_deprecated_but_works(invoke):
     old, new = invoke("scenarios", "--format", "json"), invoke("scenario", "list", "--format", "json")
     assert old.exit_code == 0 and json.loads(old.stdout) == json.loads(new.stdout)
     assert "deprecated" in old.stderr and "kg scenario list" in old.stderr
+
+
+@pytest.mark.parametrize("args", [["exposure", "OpenAI", "--samples", "0"], ["chains", "OpenAI", "--max-depth", "2"],
+                                  ["cycles"], ["domino", "OpenAI", "--samples", "0"]])
+def test_analysis_json_spells_kinds_as_kg_show_does(invoke, args):
+    """Every relationship ``kind`` in the analysis JSON is the kind's skos:notation, with its
+    English prefLabel as ``kind_label`` beside it, as in kg show. Checked against
+    ontology/concepts.ttl parsed independently with rdflib."""
+    from pathlib import Path
+
+    import rdflib
+
+    skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    g = rdflib.Graph().parse(Path(__file__).parent.parent / "ontology" / "concepts.ttl")
+    label = {str(n): str(lb) for c, n in g.subject_objects(skos.notation)
+             for lb in g.objects(c, skos.prefLabel) if lb.language == "en"}
+
+    def kinds(x):
+        if isinstance(x, dict):
+            if "kind" in x and x["kind"] != "memberOf":
+                yield x
+            for v in x.values():
+                yield from kinds(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from kinds(v)
+
+    res = invoke(*args, "--format", "json")
+    assert res.exit_code == 0, res.output
+    found = list(kinds(json.loads(res.stdout)))
+    assert found
+    for d in found:
+        assert d["kind"] in label, d["kind"]
+        assert d["kind_label"] == label[d["kind"]]
+    if args[0] == "cycles":
+        assert {"kind": "funding-commitment", "kind_label": "funding commitment"}.items() <= \
+            next(d for d in found if d["kind"] == "funding-commitment").items()
+
+
+def test_scenario_run_accepts_as_of_for_both_runs(invoke):
+    """kg scenario run N --as-of DATE runs the base case and the future at DATE: its base case
+    is kg exposure's run at that date (same R), and at 2027-06-30 part of CoreWeave's
+    five-year March 2025 contract has run, so its h falls below the article date's."""
+    at = invoke("scenario", "run", "1", "--as-of", "2027-06-30", "--samples", "0", "--format", "json")
+    assert at.exit_code == 0, at.output
+    now = json.loads(invoke("scenario", "run", "1", "--samples", "0", "--format", "json").stdout)
+    at = json.loads(at.stdout)
+    exp = invoke("exposure", "OpenAI", "--as-of", "2027-06-30", "--samples", "0", "--format", "json")
+    assert at["R_base"] == pytest.approx(json.loads(exp.stdout)["R"])
+    assert at["R_base"] != pytest.approx(now["R_base"])
+    h = {r["label"]: r["h"] for r in at["rows"]}
+    assert h["CoreWeave"] < {r["label"]: r["h"] for r in now["rows"]}["CoreWeave"]

@@ -15,7 +15,7 @@ from conftest import DATA
 
 K = "https://w3id.org/ai-capital-kg/resource/"
 REL = K + "rel/"
-S, P, I, V, T, C, Q, S2, P2 = (K + x for x in ("ES", "EP", "EI", "EV", "ET", "EC", "EQ", "ES2", "EP2"))
+S, P, I, V, T, C, Q, S2, P2, I2 = (K + x for x in ("ES", "EP", "EI", "EV", "ET", "EC", "EQ", "ES2", "EP2", "EI2"))
 AS_OF = dt.date(2025, 11, 25)
 
 
@@ -73,14 +73,29 @@ def test_as_of_decides_in_force_and_ended(econ):
 
 
 def test_written_down_stake_against_the_investors_equity(econ):
-    """I holds a stake in S worth 30; I's equity 60: h = 30 / 60 = 0.5, loss 30 (a stock
-    against a stock); the group Q of P and I gets the mean of its members (P untouched on the
-    equity channel): (0 + 0.5) / 2 = 0.25."""
+    """I holds a stake in S worth 30 and the graph has no paid-in amount for it: it is booked
+    at market-value-carrying-share (0.75) of its market value, 22.5; I's equity 60: h = 22.5 /
+    60 = 0.375, loss 22.5 (a stock against a stock), the market value lost 30 reported apart.
+    The group Q of P and I gets the mean of its members (P untouched on the equity channel):
+    (0 + 0.375) / 2 = 0.1875."""
     res = _run(econ, S, channels=("equity", "membership"))
     i = res.row(I)
-    assert (i.h, i.loss_usd, i.capacity_basis) == (pytest.approx(0.5), pytest.approx(30.0), "equity")
-    assert i.share_of_equity == pytest.approx(0.5) and i.usd_per_year is None
-    assert res.row(Q).h == pytest.approx(0.25) and res.row(Q).loss_usd is None
+    assert (i.h, i.loss_usd, i.capacity_basis) == (pytest.approx(0.375), pytest.approx(22.5), "equity")
+    assert i.share_of_equity == pytest.approx(0.375) and i.usd_per_year is None
+    assert i.market_value_at_risk_usd == pytest.approx(30.0)
+    assert i.stake_basis == {S: "market value (no paid-in amount in the graph)"}
+    assert res.row(Q).h == pytest.approx(0.1875) and res.row(Q).loss_usd is None
+
+
+def test_a_stake_is_booked_at_what_was_paid_in_not_its_market_value(econ):
+    """I2 holds a stake in S with a market value of 90 and paid in 12 (an investment in force,
+    all drawn): against its book equity 60 the loss is the carrying value 12, h = 12 / 60 =
+    0.2 (not 90 / 60, capped at 1: a market value against a book value). The market value lost,
+    90, is reported apart and never summed into h."""
+    i2 = _run(econ, S, channels=("equity",)).row(I2)
+    assert i2.h == pytest.approx(0.2) and i2.loss_usd == pytest.approx(12.0)
+    assert i2.channels == {"equity": pytest.approx(12.0)}
+    assert i2.market_value_at_risk_usd == pytest.approx(90.0) and i2.stake_basis == {S: "paid-in"}
 
 
 def test_undrawn_commitment_is_the_investees_lost_funding_not_the_committers_loss(econ):
@@ -194,14 +209,31 @@ def bundled(kg_store):
 def test_bundled_ranking_follows_from_the_figures(bundled):
     """Oracle: about US$300B over about 5 years from 2027 = US$60B a year, above its revenue
     US$57.4B; lost operating income 17.7 / 57.4 × 300 = US$92.5B dwarfs its equity US$20.969B:
-    h = 1. Microsoft: the US$135B stake plus 128.5 / 281.7 of the Azure commitment's remaining
-    value, a fraction of its equity US$343.479B: h < 1. Oracle ranks above Microsoft."""
+    h = 1. Microsoft, worked by hand from the context layer's figures:
+    * revenue: the US$250B Azure commitment, no term stated, default-term-years 5 from
+      2025-10-28; at 2025-11-25, 28 days in, (5 − 28/365.25) / 5 = 0.984668 of it remains,
+      US$246.167B over the term (US$50B a year); × the margin 128.5 / 281.7 = 0.456159 →
+      US$112.291B of lost operating income;
+    * equity: the stake booked at what was paid in, the US$13B of funding commitments
+      (2019–2023, all drawn), not its about US$135B market value (reported apart);
+    * through Anthropic (h_A from the run): h_A × (0.456159 × 30 × (5 − 7/365.25)/5 = 13.632,
+      its Azure purchase, + 5 × (0.3 + 1)/2 × 0.5 = 1.625, the drawn half of "up to" US$5B).
+    h = (112.291 + 13 + h_A × 15.257) / 343.479, about 0.38 (it was 0.74 with the market value
+    against book equity). Oracle ranks above Microsoft."""
     rows = {r.label: r for r in bundled.rows}
-    oracle, msft = rows["Oracle"], rows["Microsoft"]
+    oracle, msft, anth = rows["Oracle"], rows["Microsoft"], rows["Anthropic"]
     assert oracle.capacity_usd == pytest.approx(20.969e9) and msft.capacity_usd == pytest.approx(343.479e9)
     assert oracle.usd_per_year == pytest.approx(60e9) and oracle.share_of_revenue > 1
     assert oracle.usd_at_risk >= oracle.capacity_usd and oracle.h == 1.0
-    assert msft.share_of_equity < 1 and msft.h < 1
+    margin = 128.5 / 281.7
+    azure = 250e9 * (5 - 28 / 365.25) / 5 * margin
+    via_anthropic = anth.h * (margin * 30e9 * (5 - 7 / 365.25) / 5 + 5e9 * 0.65 * 0.5)
+    assert msft.h == pytest.approx((azure + 13e9 + via_anthropic) / 343.479e9, rel=1e-6)
+    assert msft.loss_usd == pytest.approx(azure + 13e9 + via_anthropic, rel=1e-6)
+    assert msft.channels["equity"] == pytest.approx(13e9 + anth.h * 1.625e9, rel=1e-6)
+    assert msft.market_value_at_risk_usd == pytest.approx(135e9)
+    assert msft.usd_per_year == pytest.approx(50e9 + anth.h * 6e9, rel=1e-6)
+    assert msft.share_of_equity < 1 and msft.h < 0.4
     order = [r.label for r in bundled.rows]
     assert order.index("Oracle") < order.index("Microsoft")
     assert order[0] == "OpenAI"

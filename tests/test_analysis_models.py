@@ -136,7 +136,11 @@ def test_domino_stages_beside_rounds(kg_store):
     placed = {(s["stage"], s["actor"]): s for s in res.stages}
     assert placed[(2, K + "Oracle")]["agreement"] == "agrees"
     assert placed[(2, K + "Oracle")]["model_round"] == 2 and placed[(2, K + "Oracle")]["model_stage"] == 2
-    assert placed[(1, K + "Microsoft")]["model_stage"] == 1
+    # Microsoft's loss is mostly the operating income lost on OpenAI's Azure commitment
+    # (US$112.3B, the revenue channel: stage 2), not the US$13B it paid in for its stake
+    # (equity, stage 1): the model places it in stage 2, after the article's stage 1
+    ms = placed[(1, K + "Microsoft")]
+    assert ms["model_stage"] == 2 and ms["agreement"] == "later"
 
 
 def test_stage_agreement_rules():

@@ -28,7 +28,7 @@ COMMANDS = [
     ["info"], ["entities"], ["show", "Oracle"], ["claims"], ["coverage"], ["validate"],
     ["query", "relationships"], ["export"], ["export", "-o", "OUT"], ["export", "--format", "gexf", "-o", "OUT"],
     ["viz", "-o", "OUT"], ["chains", "Nvidia", "OpenAI"], ["cycles"], ["exposure", "--shock", "OpenAI"],
-    ["domino", "OpenAI"], ["audit"], ["scenarios"],
+    ["domino", "OpenAI"], ["audit"], ["scenario", "list"], ["sources"],
 ]
 #: SHACL failures are the one documented longer message: a head line, then one indented line
 #: per failing node and constraint (docs/cli.md).
@@ -273,3 +273,31 @@ def test_network_csv_is_refused_on_one_line(tmp_path, edges, message):
     result = _run(["exposure", "--edges", tmp_path / "edges.csv", "--sizes", tmp_path / "sizes.csv", "--shock", "A"],
                   out_dir)
     assert_refused(result, message, out_dir)
+
+
+# -- an entity bomb that would exhaust memory, through the whole CLI ---------------------------
+def test_a_19_gb_entity_bomb_is_refused_by_every_loading_path(tmp_path):
+    """Seven levels of 16 references to 72 bytes: 72 × 16^7 ≈ 19 GB once expanded. Every path
+    that reads a --data file (the check for a kg export before loading, the load, SHACL) runs
+    in a child process limited to 2 GiB of address space, so a path that hands the file to an
+    expanding parser fails this test instead of the machine."""
+    levels = ['<!ENTITY a0 "' + "a" * 72 + '">'] + [
+        f'<!ENTITY a{i} "' + f"&a{i - 1};" * 16 + '">' for i in range(1, 8)]
+    bomb = tmp_path / "bomb.rdf"
+    bomb.write_text('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n' + "\n".join(levels) + "\n]>\n"
+                    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">\n'
+                    '<rdf:Description rdf:about="http://example.org/x"><ex:p>&a7;</ex:p></rdf:Description>\n'
+                    "</rdf:RDF>\n", encoding="utf-8")
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+    for args in (["--data", bomb, "info"], ["--no-bundled", "--data", bomb, "info"], ["validate", bomb],
+                 ["serve", "--data", bomb, "--port", "0", "--workers", "1"]):
+        done = subprocess.run([sys.executable, "-c", limit + "from kg.cli import main; main()", *map(str, args)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1, (args, done.stderr[-1000:])
+        assert done.stderr.splitlines() == [f"Error: {bomb}:2: a DTD (<!DOCTYPE …>): kg refuses DTDs in RDF/XML, "
+                                            "whose entities can expand into gigabytes; write the IRIs out in full"], args
+
+
+@pytest.mark.parametrize("name", ["not-utf8.csv", "binary.csv", "unterminated-quote.csv"])
+def test_fx_file_is_refused_on_one_line(name, out_dir):
+    assert_refused(_run(["--fx", BAD / name, "cycles"], out_dir), name, out_dir)

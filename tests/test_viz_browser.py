@@ -275,19 +275,18 @@ def test_no_label_is_clipped_at_the_edge(kg_store, browser, tmp_path, view, view
         context.close()
 
 
-@pytest.mark.parametrize("depth, expected", [(1, 3), (2, 28)])
-def test_focus_page_draws_the_actors_within_depth(kg_store, open_page, tmp_path, depth, expected):
-    """The numbers of test_viz.test_focus_depth_counts_relationships_not_memberships (SPARQL
-    over the relationships' roles, then networkx), as drawn by the browser."""
+@pytest.mark.parametrize("depth", [1, 2])
+def test_focus_page_draws_the_actors_within_depth(kg_store, open_page, tmp_path, depth):
+    """The actors of test_viz.test_focus_depth_counts_relationships_not_memberships (SPARQL over
+    the relationships' roles, then networkx), as drawn by the browser."""
     from test_viz import _hops
 
     from kg.viz import render_page
 
-    assert len(_hops(kg_store, KGR + "Oracle", depth)) == expected
+    expected = _hops(kg_store, KGR + "Oracle", depth)
     page = open_page(_write(tmp_path, "focus.html", render_page(kg_store, focus="Oracle", depth=depth))).wait_stable()
-    assert page.counts()["nodes"] == expected
-    drawn = set(page.page.evaluate("kgPage.network.body.nodeIndices"))
-    assert drawn == _hops(kg_store, KGR + "Oracle", depth)
+    assert page.counts()["nodes"] == len(expected)
+    assert set(page.page.evaluate("kgPage.network.body.nodeIndices")) == expected
 
 
 def test_width_legend_is_drawn_with_the_edge_widths(open_page, bundled_page):

@@ -21,6 +21,8 @@ class ConvergenceError(KGError):
                          f"or use --method debtrank")
 
 METHODS = ("debtrank", "linear", "direct")
+#: the one default method of kg exposure, kg domino, kg viz --exposure, the /viz page and scenarios
+DEFAULT_METHOD = "linear"
 
 
 @dataclass

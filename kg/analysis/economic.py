@@ -242,8 +242,23 @@ def build_economic(view, fin: dict[str, Financials], model, as_of: dt.date | Non
         groups.setdefault((e.u, e.v, ch), []).append(e)
     for (u, v, ch), group in groups.items():
         with_amount = [e for e in group if e.amount is not None and ch in _AMOUNT_RULES]
-        if ch == "equity" and any(e.kind == "Stake" for e in with_amount):
-            with_amount = [e for e in with_amount if e.kind == "Stake"]
+        if ch == "equity":
+            # a stake is booked at its carrying value: what was paid in (the investor's
+            # funding relationships with an amount) where the graph has it; its market value is
+            # reported apart (market_value_at_risk_usd), never summed into h. A stake with only
+            # a market value is booked at market-value-carrying-share of it (basis noted).
+            stakes = [e for e in with_amount if e.kind == "Stake"]
+            paid = [e for e in with_amount if e.kind != "Stake"]
+            if stakes and paid:
+                with_amount = paid
+                for e in paid:
+                    e.extra["stake_basis"] = "paid-in"
+                paid[0].extra["market_value"] = sum(x.amount for x in stakes)
+            elif stakes:
+                with_amount = stakes
+                for e in stakes:
+                    e.extra["stake_basis"] = "market value (no paid-in amount in the graph)"
+                    e.extra["market_value"] = e.amount
         keep = with_amount or group
         cap = fins[v].capacity if fins[v] else None
         for e in keep:
@@ -331,6 +346,9 @@ def _spec(em: EconomicModel) -> dict:
     has_cap = np.zeros(m, dtype=bool)
     wkey = np.zeros(m, dtype=np.int64)
     members = np.ones(m)
+    mvval, mvlo, mvhi = np.ones(m), np.ones(m), np.ones(m)
+    mv_share = model.param("market-value-carrying-share")
+    mv_lo, mv_hi = model.param_range("market-value-carrying-share")
     keys: dict = {}
     dt_years = model.param("default-term-years")
     for k, e in enumerate(em.edges):
@@ -374,6 +392,8 @@ def _spec(em: EconomicModel) -> dict:
             continue
         a[k] = e.amount or 0.0
         qlo[k], qhi[k] = _qual_range(model, e.quals)
+        if e.extra.get("stake_basis", "").startswith("market value"):
+            mvval[k], mvlo[k], mvhi[k] = mv_share, mv_lo, mv_hi
         cat[k] = {"revenue": _REV, "supply": _SUP, "equity": _EQ, "funding": _FUND}.get(e.channel, _NONE)
         if e.channel == "revenue":
             mg = f_v.margin if f_v else None
@@ -398,7 +418,7 @@ def _spec(em: EconomicModel) -> dict:
             qgroup[k] = g
     spec = {"qgroup": qgroup, "qfirst": qfirst, "nq": len(pairs),"cat": cat, "a": a, "qlo": qlo, "qhi": qhi, "hap_kind": hap_kind, "hap_val": hap_val, "sc": sc,
             "elapsed": elapsed, "ylo": ylo, "yhi": yhi, "yval": yval, "ydefault": ydefault, "drawn_kind": drawn_kind,
-            "margin": margin, "per_year": per_year, "has_cap": has_cap, "wkey": wkey, "members": members,
+            "margin": margin, "per_year": per_year, "mvval": mvval, "mvlo": mvlo, "mvhi": mvhi, "has_cap": has_cap, "wkey": wkey, "members": members,
             "wkeys": wkeys, "rows": np.array([e.v for e in em.edges], dtype=np.int64)}
     # capacities: value, spread or imputed-ratio range
     about, reported = model.param("about-spread"), model.param("reported-spread")
@@ -468,30 +488,37 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
     wv = np.array([model.weight(c, k) for c, k in wk])
     wr = np.array([model.weight_range(c, k) for c, k in wk]).reshape(-1, 2)
     wdraw = draw(wr[:, 0], wr[:, 1], mid=wv)
-    qw = wdraw[sp_["wkey"]]
     # whether each deal happens
-    hap = np.broadcast_to(sp_["hap_val"].astype(ft)[:, None], (m, W)).copy()
     intended = sp_["hap_kind"] == 1
     if intended.any() and rng is not None:
+        hap = np.broadcast_to(sp_["hap_val"].astype(ft)[:, None], (m, W)).copy()
         p_lo, p_hi = model.factor_range("intended")
         k_int = int(intended.sum())
         p = p_lo + (p_hi - p_lo) * rng.random((k_int, W), dtype=np.float32)
         hap[intended] = (rng.random((k_int, W), dtype=np.float32) < p)
+    else:
+        hap = sp_["hap_val"].astype(ft)[:, None]  # (m, 1): broadcast, not copied
     sc = sp_["sc"][:, None]
     mem = cat == _MEM
     lam[mem] = (model.weight("membership") / sp_["members"][mem])[:, None]
     ql = (cat == _QUAL) | (cat == _ACQQ)
     if ql.any():
-        w = np.clip(qw[ql] * hap[ql] * sc[ql], 0.0, 1.0 - 1e-7)
-        logs = np.zeros((sp_["nq"], W))
-        np.add.at(logs, sp_["qgroup"][ql], np.log1p(-w))
-        combined = -np.expm1(logs)
-        lam[ql] = np.where(sp_["qfirst"][ql][:, None], combined[sp_["qgroup"][ql]], 0.0)
+        import scipy.sparse as sps
+
+        qi = np.flatnonzero(ql)
+        w = np.clip(wdraw[sp_["wkey"][qi]] * hap[qi] * sc[qi], 0.0, 1.0 - 1e-7)
+        G = sps.csr_array((np.ones(qi.size, dtype=ft), (sp_["qgroup"][qi], np.arange(qi.size))),
+                          shape=(sp_["nq"], qi.size))
+        combined = -np.expm1(G @ np.log1p(-w))
+        first_q = qi[sp_["qfirst"][qi]]
+        lam[first_q] = combined[sp_["qgroup"][first_q]]
     amt_mask = (cat == _REV) | (cat == _SUP) | (cat == _EQ) | (cat == _FUND) | (cat == _ACQ)
     if amt_mask.any():
         idx = np.flatnonzero(amt_mask)
         fac = draw(sp_["qlo"][idx], sp_["qhi"][idx])
         amount = sp_["a"][idx][:, None] * fac * hap[idx] * sc[idx]
+        # a stake booked at a share of its market value (no paid-in amount in the graph)
+        amount = amount * draw(sp_["mvlo"][idx], sp_["mvhi"][idx], mid=sp_["mvval"][idx])
         yv, ylo, yhi, ydef = sp_["yval"][idx], sp_["ylo"][idx], sp_["yhi"][idx], sp_["ydefault"][idx]
         years = draw(ylo, yhi, mid=yv)
         if ydef.any():
@@ -537,7 +564,7 @@ def _sample_arrays(em: EconomicModel, S: int, rng) -> _Arrays:
         rows = sp_["rows"][idx]
         c = cap[rows]
         has = ~np.isnan(c)
-        lam_amt = np.where(has, lost / np.where(has, c, 1.0), qw[idx] * (lost > 0) * sc[idx])
+        lam_amt = np.where(has, lost / np.where(has, c, 1.0), wdraw[sp_["wkey"][idx]] * (lost > 0) * sc[idx])
         # an absorbed acquisition lands at the start (init), not through Λ
         absorbed = aq[:, None] & has
         lam_amt = np.where(absorbed, 0.0, lam_amt)
@@ -595,14 +622,22 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float,
     cols_left = np.arange(h.shape[1])
     wh, wd, wl, w0 = h.copy(), h.copy(), lam, h0
     wfirst = first.copy()
+    live = np.ones(h.shape[1], dtype=bool)
     while True:
-        moving = wd.max(axis=0) > tol if wd.size else np.zeros(0, dtype=bool)
-        if not moving.all():
-            done = ~moving
+        if live.any():
+            stopped = live & (wd.max(axis=0) <= tol)
+            if stopped.any():
+                # a converged sample stops where it is (its increments set to 0)
+                wd[:, stopped] = 0.0
+                live &= ~stopped
+        if not live.all() and (live.sum() * 2 < live.size or not live.any()):
+            # compact the working arrays only when half of them have stopped
+            done = ~live
             h[:, cols_left[done]] = wh[:, done]
             first[:, cols_left[done]] = wfirst[:, done]
-            cols_left = cols_left[moving]
-            wh, wd, wl, w0, wfirst = wh[:, moving], wd[:, moving], wl[:, moving], w0[:, moving], wfirst[:, moving]
+            cols_left = cols_left[live]
+            wh, wd, wl, w0, wfirst = wh[:, live], wd[:, live], wl[:, live], w0[:, live], wfirst[:, live]
+            live = np.ones(cols_left.size, dtype=bool)
         if not cols_left.size:
             break
         if rounds >= max_rounds:
@@ -612,6 +647,7 @@ def _propagate(rows, cols, lam, n, h0, method: str, max_rounds: int, tol: float,
         new = np.minimum(1.0, wh + R @ (wl * wd[cols]))
         if keep.any():
             new[keep] = w0[keep]
+        new[:, ~live] = wh[:, ~live]
         wd = new - wh
         wh = new
         np.copyto(wfirst, rounds, where=(wh > 0) & (wfirst == 0))
@@ -663,6 +699,8 @@ class EconomicRow:
     channels: dict = field(default_factory=dict)
     revenue_usd: float | None = None
     margin: float | None = None
+    market_value_at_risk_usd: float | None = None
+    stake_basis: dict = field(default_factory=dict)
 
     @property
     def size_usd(self):
@@ -672,7 +710,8 @@ class EconomicRow:
         return {k: getattr(self, k) for k in (
             "id", "label", "h", "loss_usd", "usd_at_risk", "capacity_usd", "capacity_basis", "unit", "usd_per_year",
             "usd_this_year", "usd_over_term", "share_of_revenue", "share_of_equity", "revenue_usd", "margin", "round",
-            "shocked", "basis", "imputed", "channels", "unquantified", "bands", "p_top3", "p_top10", "chain")}
+            "shocked", "basis", "imputed", "channels", "market_value_at_risk_usd", "stake_basis", "unquantified", "bands",
+            "p_top3", "p_top10", "chain")}
 
 
 @dataclass
@@ -920,6 +959,13 @@ def _assemble(loc, em, rows, cols, point, h, first, rounds, radius, band, shocks
                 row.p_top3, row.p_top10 = float(band["top3"][i]), float(band["top10"][i])
             row.bands["usd_at_risk"] = {"p5": float(band["risk"][0, i]), "p50": float(band["risk"][1, i]),
                                         "p95": float(band["risk"][2, i])}
+        # the market value of the stakes lost (× the investee's h), reported apart from h
+        mv = [(loc.edges[k], loc.edges[k].extra["market_value"]) for k in in_edges.get(i, [])
+              if "market_value" in loc.edges[k].extra and h[loc.edges[k].u] > 0]
+        if mv:
+            row.market_value_at_risk_usd = float(sum(v * h[e.u] for e, v in mv))
+        row.stake_basis = {loc.nodes[loc.edges[k].u]: loc.edges[k].extra["stake_basis"] for k in in_edges.get(i, [])
+                           if "stake_basis" in loc.edges[k].extra and h[loc.edges[k].u] > 0}
         row.chain = _chain(loc, in_edges, lam, h, first, i)
         rows_out.append(row)
     # R: the DebtRank of the shock over the actors with a stated or derived equity (v ∝ equity);

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kg.analysis.debtrank import DEFAULT_METHOD
 from kg.errors import InputError
 from kg.vocab import BASE, GRAPH, ONTOLOGY_GRAPH, StrictNamespace
 
@@ -46,7 +47,7 @@ class Scenario:
     future: str | None
     shock: str
     severity: float
-    method: str = "debtrank"
+    method: str = DEFAULT_METHOD
     include: tuple[str, ...] = ()
     only_channels: tuple[str, ...] = ()
     scale: tuple[tuple[str, float], ...] = ()
@@ -268,7 +269,7 @@ def _read_scenarios(store) -> list[Scenario]:
         s = found.setdefault(r["scenario"], {
             "iri": r["scenario"], "order": int(r["order"]), "label": r["label"] or r["scenario"],
             "comment": r["comment"] or "", "future": r["future"], "shock": r["shock"],
-            "severity": float(r["severity"]), "method": r["method"] or "debtrank",
+            "severity": float(r["severity"]), "method": r["method"] or DEFAULT_METHOD,
             "include": [], "only_channels": [], "scale": [], "gains": [],
         })
         setting, target = r["setting"], r["target"]

@@ -45,7 +45,7 @@ def list_scenarios(kg, model=None) -> list[dict]:
     return out
 
 
-def _run(kg, s, layer, model, samples=0, seed=None):
+def _run(kg, s, layer, model, samples=0, seed=None, as_of=None):
     from kg.analysis.exposure import rank_exposure
     from kg.analysis.gains import rank_gains
     from kg.analysis.view import DISTRESS_CHANNELS, build_view
@@ -53,25 +53,27 @@ def _run(kg, s, layer, model, samples=0, seed=None):
     view = build_view(kg, layer, DISTRESS_CHANNELS, include=s.include, model=model)
     scale = {(c[0], c[2]) if len(c) > 2 else c[0]: c[1] for c in s.scale}
     res = rank_exposure(kg, s.shock, s.severity, s.method, layer, model=model, view=view,
-                        channels=s.only_channels or None, scale=scale, samples=samples, seed=seed)
+                        channels=s.only_channels or None, scale=scale, samples=samples, seed=seed, as_of=as_of)
     gains = rank_gains(kg, res, layer, model, base_view=view, extra=s.gains)
     return res, {g.id: g for g in gains}
 
 
-def run_scenario(kg, n: int, layer: str = "all", weights=None, *, samples: int = 0, seed=None) -> ScenarioResult:
+def run_scenario(kg, n: int, layer: str = "all", weights=None, *, samples: int = 0, seed=None,
+                 as_of=None) -> ScenarioResult:
     """Run scenario ``n`` (1–4; 0 is the base case) and its difference from the base case.
 
     Each row: actor, impact ``h``, USD loss (h × capacity) and gain in the base case and in the
     scenario, and the differences ``delta_h``, ``delta_loss_usd`` and ``delta_gain`` (scenario −
-    base); ranked by the change in h, most hurt first.
+    base); ranked by the change in h, most hurt first. ``as_of`` (a date; default the model's)
+    decides what is in force, in both runs.
     """
     from kg.analysis.model import load_model
 
     model = load_model(kg, weights)
     scenario = scenario_by_order(model, n)
     base_s = scenario_by_order(model, 0) if any(s.order == 0 for s in model.scenarios) else scenario
-    base, base_gains = _run(kg, base_s, layer, model, samples, seed)
-    run, gains = _run(kg, scenario, layer, model, samples, seed)
+    base, base_gains = _run(kg, base_s, layer, model, samples, seed, as_of)
+    run, gains = _run(kg, scenario, layer, model, samples, seed, as_of)
     ids = list(dict.fromkeys([r.id for r in run.rows] + [r.id for r in base.rows] + list(gains) + list(base_gains)))
     labels = {r.id: r.label for r in base.rows + run.rows}
     labels.update({g.id: g.label for g in list(gains.values()) + list(base_gains.values())})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kg.analysis.debtrank import DEFAULT_METHOD
 from kg.entities import label_of, labels, resolve
 from kg.explore import layer_iri, local_name
 from kg.queries import load_query
@@ -16,7 +17,7 @@ _LAYER_NAMES = {"ArticleLayer": "article", "ContextLayer": "context", "UserLayer
 
 
 def build_graph(kg, *, focus=None, depth=1, exposure=None, chain=None, cycles=False, layer="all",
-                lang="en", severity=1.0, method="debtrank", kinds=None):
+                lang="en", severity=1.0, method=DEFAULT_METHOD, kinds=None):
     """The graph a page shows, as a networkx ``MultiDiGraph`` keyed by relationship IRI.
 
     Parameters

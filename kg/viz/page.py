@@ -9,6 +9,7 @@ import re
 from functools import cache
 from pathlib import Path
 
+from kg.analysis.debtrank import DEFAULT_METHOD
 from kg.errors import InputError, PageTooLargeError  # noqa: F401  (re-exported)
 from kg.viz import cjkfont, style
 
@@ -27,7 +28,7 @@ _VIS_JS = ("templates", "lib", "vis-9.1.2", "vis-network.min.js")
 
 
 def render_page(kg, *, focus=None, depth=1, exposure=None, chain=None, cycles=False, layer="all", lang="en",
-                severity=1.0, method="debtrank", kinds=None, max_nodes=MAX_NODES, max_edges=MAX_EDGES) -> str:
+                severity=1.0, method=DEFAULT_METHOD, kinds=None, max_nodes=MAX_NODES, max_edges=MAX_EDGES) -> str:
     """A complete, self-contained UTF-8 HTML page of the graph (no network needed to view it).
 
     Parameters are those of :func:`kg.viz.build_graph`; ``max_nodes`` and ``max_edges`` bound
