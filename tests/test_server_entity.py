@@ -88,7 +88,7 @@ def test_actor_page_shows_the_exposure_summary(server, kg_store):
     page = Page(fetch(server + "/resource/Oracle", headers=HTML)[2].decode())
     header = page.rows.index(["actor", "h", "round", "loss"])
     got = [(r[0], r[1]) for r in page.rows[header + 1: header + 1 + len(expected)]]
-    assert got == expected and expected[0][0] == "OpenAI"
+    assert len(expected) == 7 and got == expected
 
 
 def test_relationship_claim_and_source_pages(server):
