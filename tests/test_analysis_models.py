@@ -199,6 +199,19 @@ def test_audit_covers_every_assessment_and_stage(kg_store):
     assert oracle["result"] == "agrees" and oracle["round"] == 2 and oracle["model_stage"] == 2
     regulators = next(r for r in rows if r["actor"] == K + "RegulatorsAndRiskControl")
     assert regulators["result"] == "not an economic claim"
+    # no economic claim is left "cannot compute" (issue 13): the article places OpenAI and the
+    # other foundation-model providers in the foundation-model layer (lines 12, 22) and the
+    # market's capital in it (line 14). Neither group has a capacity, so by hand: the layer L
+    # gets the mean of its two members, m = (1 + h_other) / 2, plus the funding weight 0.3 × the
+    # market's h; the market M holds it, h_M = equity weight 0.3 × h_L. So h_L = m + 0.09 h_L,
+    # h_L = m / 0.91, h_M = 0.3 h_L.
+    assert "cannot compute" not in {r["result"] for r in rows}
+    layer = [r for r in rows if r["actor"] == K + "FoundationModelLayer"]
+    other = next(r for r in rows if r["actor"] == K + "OtherFoundationModelProviders")
+    h_l = (1.0 + other["h"]) / 2 / 0.91
+    assert len(layer) == 2 and all(r["h"] == pytest.approx(h_l, rel=1e-6) for r in layer)
+    market = next(r for r in rows if r["actor"] == K + "CapitalMarkets")
+    assert market["h"] == pytest.approx(0.3 * h_l, rel=1e-6) and market["model_stage"] == 1
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])

@@ -88,7 +88,10 @@ def test_actor_page_shows_the_exposure_summary(server, kg_store):
     page = Page(fetch(server + "/resource/Oracle", headers=HTML)[2].decode())
     header = page.rows.index(["actor", "h", "round", "loss"])
     got = [(r[0], r[1]) for r in page.rows[header + 1: header + 1 + len(expected)]]
-    assert len(expected) == 7 and got == expected
+    # OpenAI, Oracle's customer, is among the most hurt (with Microsoft's stake booked at what
+    # it paid in, Microsoft no longer passes OpenAI enough distress to saturate it: CoreWeave,
+    # whose imputed equity is far below its revenue from OpenAI, ranks first)
+    assert got == expected and [label for label, _ in expected[:2]] == ["CoreWeave", "OpenAI"]
 
 
 def test_relationship_claim_and_source_pages(server):
