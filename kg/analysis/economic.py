@@ -1014,8 +1014,11 @@ def _chain(loc, in_edges, lam, h, first, i) -> list[dict]:
             e = loc.edges[e_k]
             if 0 < first[e.u] < first[k]:
                 c = lam[e_k] * h[e.u]
-                if c > best_c:
-                    best, best_c = e_k, c
+                # contributions equal but for rounding (sums taken in another order) tie: the
+                # smaller IRI wins, so the chain does not depend on the order the store gave rows
+                tie = best is not None and abs(c - best_c) <= 1e-9 * max(c, best_c)
+                if (c > best_c and not tie) or (tie and (loc.nodes[e.u], e_k) < (loc.nodes[loc.edges[best].u], best)):
+                    best, best_c = e_k, max(c, best_c)
         if best is None:
             break
         e = loc.edges[best]

@@ -110,10 +110,11 @@ def gains_on_view(competition, base_view, h: dict[str, float], model, extra=(), 
     for actor, weight in extra:
         add(actor, weight * top, None, {"rule": "scenario", "from": None, "rel": None, "kind": None, "sources": []})
     # a group with no gain of its own gains what its named members gain (the sum, not copied)
-    for group, named in members.items():
+    for group, named in sorted(members.items(), key=lambda kv: str(kv[0])):  # not the store's row order
         if group in gain:
             continue
-        parts = [(m, gain[m], usd.get(m)) for m, _ in named if m in gain and m not in groups]
+        parts = sorted(((m, gain[m], usd.get(m)) for m, _ in named if m in gain and m not in groups),
+                       key=lambda p: str(p[0]))
         if parts:
             gain[group] = sum(g for _, g, _ in parts)
             if any(u is not None for _, _, u in parts):
