@@ -428,10 +428,12 @@ def exposure(session, name, shock, severity, method, weights, edges, sizes, top,
               f"{res.spectral_radius:.3g}; bands: {res.samples} samples, seed {res.seed}")
         if any(r.imputed for r in res.rows):
             _note("* imputed equity: revenue × the graph's median equity/revenue ratio (kept out of R)")
-        mv = [r for r in res.rows if getattr(r, "market_value_at_risk_usd", None)]
-        if mv:
+        mv = sorted((r for r in res.rows if getattr(r, "market_value_at_risk_usd", None)),
+                    key=lambda r: (-r.market_value_at_risk_usd, r.id))
+        if mv:  # the largest five on one line; the rest are in the JSON rows
+            more = f"; and {len(mv) - 5} more (JSON: market_value_at_risk_usd)" if len(mv) > 5 else ""
             _note("market value of stakes lost (reported apart, not in h: stakes are booked at their carrying value): "
-                  + "; ".join(f"{r.label} {_usd(r.market_value_at_risk_usd)}" for r in mv))
+                  + "; ".join(f"{r.label} {_usd(r.market_value_at_risk_usd)}" for r in mv[:5]) + more)
     else:
         _note(f"{res.method}: {len(res.h)} actor(s) hit in {res.rounds} round(s); R = {res.R:.4f}"
               + ("" if res.converged else " (not converged)"))
