@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from kg.errors import InputError
 from kg.vocab import DCTERMS, KG, KGR, RDF, RDFS, REL, SCHEMA, SRC, XSD
 
-__all__ = ["csv_to_quads", "text_lines", "check_header", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
+__all__ = ["csv_to_quads", "text_lines", "check_header", "checked_rows", "CSV_COLUMNS", "REQUIRED_COLUMNS", "KINDS", "QUALIFIERS", "STATUSES"]
 
 #: Columns of the relationship CSV (docs/cli.md documents them); ``from`` and ``to`` are the
 #: parties in the direction of the kind's shortcut (investor → investee, customer → supplier,
@@ -150,10 +150,16 @@ def _rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _parse_rows(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
+    return checked_rows(path, handle, CSV_COLUMNS, REQUIRED_COLUMNS, "columns are")
+
+
+def checked_rows(path: Path, handle, known, required, what: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) of a CSV file whose header :func:`check_header` accepts, every field checked
+    (size, control characters), no extra fields, quoting strict; errors name FILE:LINE."""
     reader = csv.reader(text_lines(path, handle), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
-        _check_header(path, header)
+        check_header(path, header, known, required, what)
         for fields in reader:
             where = f"{path}:{reader.line_num}"
             for column, value in zip(header, fields):
@@ -189,10 +195,6 @@ def text_lines(path: Path, handle) -> Iterator[str]:
         if "\x00" in text:
             raise InputError(f"{path}:{line}: a NUL byte: this is a binary file, not CSV text")
         yield text[1:] if line == 1 and text.startswith("\ufeff") else text
-
-
-def _check_header(path: Path, header: list[str]) -> None:
-    check_header(path, header, CSV_COLUMNS, REQUIRED_COLUMNS, "columns are")
 
 
 def check_header(path: Path, header: list[str], known, required, what: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -39,24 +38,9 @@ def figure_rows(path: Path) -> Iterator[Iterator[tuple[int, dict[str, str]]]]:
 
 
 def _parse(path: Path, handle) -> Iterator[tuple[int, dict[str, str]]]:
-    from kg.csvdata import MAX_FIELD_BYTES, _check_field, check_header, text_lines
+    from kg.csvdata import checked_rows
 
-    reader = csv.reader(text_lines(path, handle), strict=True)
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        check_header(path, header, FIGURE_COLUMNS, FIGURE_REQUIRED, "the columns of a figures file are")
-        for fields in reader:
-            where = f"{path}:{reader.line_num}"
-            for column, value in zip(header, fields):
-                _check_field(value, column, where)
-            if any(v.strip() for v in fields[len(header):]):
-                raise InputError(f"{where}: {len(fields)} fields but the header names {len(header)} columns")
-            yield reader.line_num, {c: v.strip() for c, v in zip(header, fields)}
-    except csv.Error as exc:
-        message = str(exc)
-        if "field limit" in message:
-            message = f"a field is longer than {MAX_FIELD_BYTES // 1024} KiB"
-        raise InputError(f"{path}:{reader.line_num}: malformed CSV: {message}") from None
+    return checked_rows(path, handle, FIGURE_COLUMNS, FIGURE_REQUIRED, "the columns of a figures file are")
 
 
 def figures_to_quads(path: Path, graph: str, resolve: Callable[[str], str | None]) -> list[ox.Quad]:
