@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 
 from kg.cli import cli, emit, format_option, layer_option, pass_session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from kg.explore import layer_iri
-from kg.vocab import KG, ONTOLOGY_GRAPH, ENTITIES_GRAPH, DERIVED_GRAPH
+from kg.vocab import ONTOLOGY_GRAPH, ENTITIES_GRAPH, DERIVED_GRAPH
 
 __all__ = ["export_store", "serialize_triples", "EXPORT_FORMATS"]
 

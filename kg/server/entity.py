@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from kg.server.errors import HTTPError
 from kg.server.negotiate import GRAPH_FORMATS, Format, negotiate
-from kg.vocab import BASE, KG, KGR, PREFIXES, RDF
+from kg.vocab import KG, KGR, PREFIXES, RDF
 
 __all__ = ["entity_job", "labels_job", "missing_page", "run_entity", "run_labels", "web_link", "PAGE_POLICY"]
 
